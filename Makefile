@@ -1,0 +1,32 @@
+# rnnbook: the commands a reader, an author and CI use. See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# A stage prints its name and how long it took, and keeps its exit status.
+STAGE = @s=$$(date +%s); echo "==> $(1)"; $(2); rc=$$?; echo "<== $(1): $$(( $$(date +%s) - s )) s"; exit $$rc
+
+.PHONY: install serve build test screenshots clean
+
+install: $(STAMP)
+
+# Re-run only when the pinned versions or the package metadata change.
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+serve: install
+	$(PY) -m mkdocs serve --dev-addr 127.0.0.1:8000 --livereload
+
+build: install
+	$(call STAGE,site build,$(PY) -m mkdocs build --strict)
+
+test: install
+	$(call STAGE,site build (mkdocs build --strict),$(PY) -m mkdocs build --strict)
+	$(call STAGE,tests (unit, doctests, pages, examples, machinery, browser),$(PY) -m pytest)
+
+clean:
+	rm -rf site .cache

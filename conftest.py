@@ -1,0 +1,54 @@
+"""pytest configuration: every Python example in the book's pages is a test.
+
+Sybil collects the fenced ``python`` and ``pycon`` blocks of every page under
+``docs/``, in both languages. A page's blocks share one namespace and run in
+order, like a notebook, so a later block may use what an earlier one defined.
+Blocks that only embed code from ``rnnbook`` (``--8<--`` lines) are skipped:
+that code is the package's, tested by its own tests and doctests. Notebook
+pages are skipped too: the site build executes them, and fails on any error.
+"""
+
+from __future__ import annotations
+
+import re
+from doctest import ELLIPSIS, NORMALIZE_WHITESPACE
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from sybil import Sybil  # noqa: E402
+from sybil.evaluators.python import PythonEvaluator  # noqa: E402
+from sybil.evaluators.doctest import DocTestEvaluator  # noqa: E402
+from sybil.parsers.abstract.doctest import DocTestStringParser  # noqa: E402
+from sybil.parsers.markdown.lexers import FencedCodeBlockLexer  # noqa: E402
+
+NOTEBOOK = re.compile(r"\A---\s*\njupyter:")
+
+
+class BookCodeBlocks:
+    """Sybil parser for the ``python`` and ``pycon`` blocks of a page."""
+
+    def __init__(self):
+        self.lexer = FencedCodeBlockLexer(language=r".+", mapping={"language": "language", "source": "source"})
+        self.python = PythonEvaluator()
+        self.doctest = DocTestStringParser(DocTestEvaluator(ELLIPSIS | NORMALIZE_WHITESPACE))
+
+    def __call__(self, document):
+        if NOTEBOOK.match(document.text):
+            return
+        for region in self.lexer(document):
+            language, source = region.lexemes["language"].strip(), region.lexemes["source"]
+            if "--8<--" in source:
+                continue
+            if language == "pycon" or (language == "python" and source.lstrip().startswith(">>>")):
+                for example in self.doctest(source, document.path):
+                    example.adjust(region, source)
+                    yield example
+            elif language == "python":
+                region.parsed = source
+                region.evaluator = self.python
+                yield region
+
+
+pytest_collect_file = Sybil(parsers=[BookCodeBlocks()], patterns=["*.md"], path="docs").pytest()

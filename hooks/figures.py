@@ -1,0 +1,44 @@
+"""MkDocs hook: place figures computed by ``rnnbook`` into the pages.
+
+``![caption](rnnbook:NAME)`` becomes a ``<figure>`` holding the SVG drawn by
+``rnnbook.figures.render_svg(NAME)`` (inlined as a data URI, so it works in
+both languages and offline) and the caption, in the page's language. Results
+are cached on disk by a key that includes the package's source, so a rebuild
+is fast and never stale. An unknown name or a figure that raises stops the
+build with the page and the figure's name.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+
+from mkdocs.exceptions import PluginError
+
+FIGURE = re.compile(r"!\[(?P<caption>[^\]]+)\]\(rnnbook:(?P<name>\w+)\)")
+
+
+def _alt(caption: str) -> str:
+    """Plain text for the alt attribute: the caption without maths delimiters."""
+    return html.escape(re.sub(r"\\[()\[\]]|\$", "", caption), quote=True)
+
+
+def on_page_markdown(markdown, page, config, files):
+    from rnnbook.figures import render_svg
+
+    def place(match):
+        name = match.group("name")
+        try:
+            svg = render_svg(name)
+        except Exception as error:
+            raise PluginError(f"{page.file.src_uri}: figure {name!r} failed: {error}") from error
+        data = base64.b64encode(svg.encode()).decode()
+        caption = match.group("caption")
+        return (
+            f'<figure class="rnnbook-figure" markdown>\n'
+            f'<img src="data:image/svg+xml;base64,{data}" alt="{_alt(caption)}">\n'
+            f'<figcaption markdown="span">{caption}</figcaption>\n</figure>'
+        )
+
+    return FIGURE.sub(place, markdown)

@@ -1,0 +1,96 @@
+"""MkDocs hook: render every formula with KaTeX at build time.
+
+The pages are written with pymdownx.arithmatex in generic mode, which wraps
+inline maths in ``<span class="arithmatex">\\(...\\)</span>`` and display maths
+in ``<div class="arithmatex">\\[...\\]</div>``. This hook replaces each one
+with KaTeX's HTML (and MathML for screen readers), computed here by the KaTeX
+JavaScript library running in an embedded V8 (mini-racer). The reader's browser
+only needs ``assets/katex/katex.min.css`` and the fonts beside it: no CDN and
+no JavaScript at view time, so the book works offline in a classroom.
+
+A formula KaTeX cannot parse stops the build with the page and the formula.
+Notebook pages (mkdocs-jupyter) get the same treatment: their MathJax loader,
+which points to a CDN, is removed and ``$...$`` / ``$$...$$`` in Markdown
+cells are rendered here.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+
+KATEX_JS = Path(__file__).with_name("vendor") / "katex.min.js"
+
+# Notation shared by all chapters and both languages.
+MACROS = {
+    r"\R": r"\mathbb{R}",
+    r"\diag": r"\operatorname{diag}",
+    r"\norm": r"\left\lVert #1 \right\rVert",
+}
+
+_INLINE = re.compile(r'<span class="arithmatex">\\\((.+?)\\\)</span>', re.S)
+_DISPLAY = re.compile(r'<div class="arithmatex">\\\[(.+?)\\\]</div>', re.S)
+_MATHJAX_BLOCK = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S)
+# nbconvert's loader for Mermaid diagrams imports them from a CDN: the book has none.
+_MERMAID_LOADER = re.compile(r'<script type="module">(?:(?!</script>).)*?mermaid(?:(?!</script>).)*?</script>', re.S)
+_NB_MARKDOWN_CELL = re.compile(
+    r'(<div class="jp-RenderedHTMLCommon jp-RenderedMarkdown[^"]*"[^>]*>)(.*?)(</div>)', re.S
+)
+_NB_DISPLAY = re.compile(r"\$\$(.+?)\$\$", re.S)
+_NB_INLINE = re.compile(r"(?<![\\$])\$(?!\$)(.+?)(?<![\\$])\$")
+
+_context = None
+
+
+def _katex():
+    global _context
+    if _context is None:
+        from py_mini_racer import MiniRacer
+
+        _context = MiniRacer()
+        _context.eval(KATEX_JS.read_text(encoding="utf-8"))
+    return _context
+
+
+def render(tex: str, display: bool, where: str = "") -> str:
+    """Return KaTeX's HTML for ``tex``; raise PluginError if it cannot be parsed."""
+    options = {"displayMode": display, "throwOnError": True, "macros": dict(MACROS)}
+    try:
+        return _katex().call("katex.renderToString", tex, options)
+    except Exception as error:  # the JS exception carries KaTeX's message
+        found = re.search(r"KaTeX parse error:[^\n]*", str(error))
+        reason = found.group(0) if found else str(error).splitlines()[0][:300]
+        raise PluginError(f"{where}: cannot render the formula {tex.strip()!r}: {reason}") from None
+
+
+def _render_display(tex, where):
+    return f'<div class="math-display">{render(tex, True, where)}</div>'
+
+
+def render_arithmatex(content: str, where: str) -> str:
+    """Replace arithmatex's generic output in ``content`` by rendered maths."""
+    content = _DISPLAY.sub(lambda m: _render_display(html.unescape(m.group(1)), where), content)
+    return _INLINE.sub(lambda m: render(html.unescape(m.group(1)), False, where), content)
+
+
+def render_notebook(content: str, where: str) -> str:
+    """Drop a notebook page's CDN loaders (MathJax, Mermaid) and render its Markdown cells' maths."""
+    content = _MATHJAX_BLOCK.sub("", content)
+    content = _MERMAID_LOADER.sub("", content)
+
+    def cell(match):
+        body = _NB_DISPLAY.sub(lambda m: _render_display(html.unescape(m.group(1)), where), match.group(2))
+        body = _NB_INLINE.sub(lambda m: render(html.unescape(m.group(1)), False, where), body)
+        return match.group(1) + body + match.group(3)
+
+    return _NB_MARKDOWN_CELL.sub(cell, content)
+
+
+def on_page_content(content, page, config, files):
+    where = page.file.src_uri
+    if "jp-Notebook" in content or "Load mathjax" in content:
+        content = render_notebook(content, where)
+    return render_arithmatex(content, where)

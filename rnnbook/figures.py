@@ -1,0 +1,90 @@
+"""The book's figures, drawn from the package's own computations.
+
+A chapter shows a figure by name with the Markdown image syntax and an
+``rnnbook:`` address; the caption, in the page's language, is the image text::
+
+    ![Sigmoid and tanh with their derivatives.](rnnbook:activations)
+
+During the build a hook calls :func:`render_svg` with that name, so every
+number in a figure comes from code run at build time. Figures contain no
+words, only symbols, so one drawing serves both languages. They share one
+visual legend, :data:`STYLE`: the same colour always means the same model.
+
+>>> sorted(FIGURES)[:1]
+['activations']
+>>> render_svg("activations").startswith("<?xml")
+True
+"""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from rnnbook.cache import memoize  # noqa: E402
+
+# One legend for the whole book: a colour and a line style per model or curve.
+STYLE = {
+    "rnn": {"color": "#d62728", "linestyle": "-"},
+    "lstm": {"color": "#1f77b4", "linestyle": "-"},
+    "gru": {"color": "#2ca02c", "linestyle": "-"},
+    "tanh": {"color": "#9467bd", "linestyle": "-"},
+    "sigmoid": {"color": "#ff7f0e", "linestyle": "-"},
+    "baseline": {"color": "#7f7f7f", "linestyle": "--"},
+}
+
+RC = {
+    "figure.figsize": (6.4, 3.6),
+    "font.size": 11,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "svg.hashsalt": "rnnbook",  # stable ids: the same figure gives the same bytes
+    "svg.fonttype": "path",
+    "mathtext.fontset": "cm",
+}
+
+FIGURES = {}
+
+
+def figure(fn):
+    """Register ``fn`` (no arguments, returns a matplotlib Figure) under its name."""
+    FIGURES[fn.__name__] = fn
+    return fn
+
+
+@memoize
+def render_svg(name: str) -> str:
+    """Draw the figure registered as ``name`` and return it as an SVG document."""
+    if name not in FIGURES:
+        raise KeyError(f"name: expected one of {', '.join(sorted(FIGURES))}, got {name!r}")
+    with plt.rc_context(RC):
+        fig = FIGURES[name]()
+        buffer = io.StringIO()
+        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+        plt.close(fig)
+    return buffer.getvalue()
+
+
+@figure
+def activations():
+    """Sigmoid and tanh (left) and their derivatives (right): max σ' = 1/4, max tanh' = 1."""
+    a = np.linspace(-6, 6, 601)
+    sigma = 1 / (1 + np.exp(-a))
+    tanh = np.tanh(a)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(7.2, 3.0))
+    left.plot(a, sigma, label=r"$\sigma(a)$", **STYLE["sigmoid"])
+    left.plot(a, tanh, label=r"$\tanh(a)$", **STYLE["tanh"])
+    right.plot(a, sigma * (1 - sigma), label=r"$\sigma'(a)$", **STYLE["sigmoid"])
+    right.plot(a, 1 - tanh**2, label=r"$\tanh'(a)$", **STYLE["tanh"])
+    right.axhline(0.25, **STYLE["baseline"], linewidth=1)
+    for ax in (left, right):
+        ax.set_xlabel(r"$a$")
+        ax.legend(frameon=False)
+    return fig

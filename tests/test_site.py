@@ -1,0 +1,102 @@
+"""Checks on the built site in ``site/`` (``make test`` builds it before pytest).
+
+They read the HTML as a browser would receive it: the maths is rendered, no
+page loads anything from another host, both languages are there, and the
+language switcher leads to the same page in the other language.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+SITE = Path(__file__).resolve().parents[1] / "site"
+
+pytestmark = pytest.mark.skipif(
+    not (SITE / "index.html").exists(), reason="no built site: run `make build` (make test does it first)"
+)
+
+
+HIDDEN = {"code", "pre", "script", "style", "math", "svg"}
+
+
+class Page(HTMLParser):
+    """Collects what the checks need from one HTML page."""
+
+    def __init__(self):
+        super().__init__()
+        self.loads = []  # URLs the browser fetches on load
+        self.text = []  # visible text outside code, scripts and KaTeX
+        self.languages = {}  # hreflang -> href of the language switcher
+        self._hidden = None  # the tag whose content is being skipped
+        self._depth = 0
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in ("script", "img", "iframe", "source") and attrs.get("src"):
+            self.loads.append(attrs["src"])
+        if tag == "link" and attrs.get("rel") in ("stylesheet", "preload", "icon", "modulepreload"):
+            self.loads.append(attrs.get("href", ""))
+        if tag == "a" and attrs.get("hreflang"):
+            self.languages[attrs["hreflang"]] = attrs.get("href")
+        if self._hidden:
+            self._depth += tag == self._hidden
+        elif tag in HIDDEN or re.search(r"highlight|clipboard-copy-txt", attrs.get("class") or ""):
+            self._hidden, self._depth = tag, 1
+
+    def handle_endtag(self, tag):
+        if self._hidden and tag == self._hidden:
+            self._depth -= 1
+            if not self._depth:
+                self._hidden = None
+
+    def handle_data(self, data):
+        if not self._hidden:
+            self.text.append(data)
+
+
+def pages():
+    return sorted(p for p in SITE.rglob("*.html") if p.name != "404.html")
+
+
+def parse(path):
+    page = Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+def test_both_languages_are_built():
+    italian = {p.relative_to(SITE) for p in pages() if not p.relative_to(SITE).parts[0] == "en"}
+    english = {p.relative_to(SITE / "en") for p in (SITE / "en").rglob("*.html") if p.name != "404.html"}
+    assert Path("index.html") in italian
+    assert italian == english
+
+
+@pytest.mark.parametrize("path", pages(), ids=lambda p: str(p.relative_to(SITE)))
+def test_page_loads_nothing_from_another_host(path):
+    external = [url for url in parse(path).loads if re.match(r"^(https?:)?//", url)]
+    assert not external, f"{path.relative_to(SITE)} loads {external}"
+
+
+@pytest.mark.parametrize("path", pages(), ids=lambda p: str(p.relative_to(SITE)))
+def test_no_raw_latex_is_left_in_the_text(path):
+    text = " ".join(parse(path).text)
+    leftovers = re.findall(r"\\\(|\\\)|\\\[|\\\]|\$\$|\\frac|\\mathbf|\$[^$\s][^$]*\$", text)
+    assert not leftovers, f"{path.relative_to(SITE)} shows raw LaTeX: {leftovers[:5]}"
+
+
+@pytest.mark.parametrize("path", pages(), ids=lambda p: str(p.relative_to(SITE)))
+def test_language_switcher_leads_to_the_same_page(path):
+    relative = path.relative_to(SITE)
+    is_english = relative.parts[0] == "en"
+    other = relative.relative_to("en") if is_english else Path("en") / relative
+    links = parse(path).languages
+    target = links["it" if is_english else "en"]
+    # Without site_url, mkdocs-static-i18n writes links from the site's root.
+    resolved = (SITE / target.lstrip("/") if target.startswith("/") else path.parent / target).resolve()
+    if resolved.is_dir():
+        resolved = resolved / "index.html"
+    assert resolved == (SITE / other).resolve(), f"switcher on {relative} leads to {target}"
