@@ -1,5 +1,9 @@
 """The book's figures, drawn from the package's own computations.
 
+One module per chapter (``rnnbook.figures.vanishing`` for Chapter 3, ...)
+registers its figures with the :func:`figure` decorator; this package imports
+them all.
+
 A chapter shows a figure by name with the Markdown image syntax and an
 ``rnnbook:`` address; the caption, in the page's language, is the image text::
 
@@ -18,7 +22,9 @@ True
 
 from __future__ import annotations
 
+import importlib
 import io
+import pkgutil
 
 import matplotlib
 
@@ -72,19 +78,5 @@ def render_svg(name: str) -> str:
     return buffer.getvalue()
 
 
-@figure
-def activations():
-    """Sigmoid and tanh (left) and their derivatives (right): max σ' = 1/4, max tanh' = 1."""
-    a = np.linspace(-6, 6, 601)
-    sigma = 1 / (1 + np.exp(-a))
-    tanh = np.tanh(a)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(7.2, 3.0))
-    left.plot(a, sigma, label=r"$\sigma(a)$", **STYLE["sigmoid"])
-    left.plot(a, tanh, label=r"$\tanh(a)$", **STYLE["tanh"])
-    right.plot(a, sigma * (1 - sigma), label=r"$\sigma'(a)$", **STYLE["sigmoid"])
-    right.plot(a, 1 - tanh**2, label=r"$\tanh'(a)$", **STYLE["tanh"])
-    right.axhline(0.25, **STYLE["baseline"], linewidth=1)
-    for ax in (left, right):
-        ax.set_xlabel(r"$a$")
-        ax.legend(frameon=False)
-    return fig
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
