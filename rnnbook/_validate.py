@@ -28,8 +28,11 @@ FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 def _fmt_shape(shape, dims):
     """Format a symbolic shape, e.g. ``(B, H) = (3, H)`` when B is bound to 3."""
-    letters = "(" + ", ".join(str(s) for s in shape) + ")"
-    bound = "(" + ", ".join(str(dims.get(s, s)) if isinstance(s, str) else str(s) for s in shape) + ")"
+    def fmt(items):
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+    letters = fmt([str(s) for s in shape])
+    bound = fmt([str(dims.get(s, s)) if isinstance(s, str) else str(s) for s in shape])
     return letters if bound == letters else f"{letters} = {bound}"
 
 
@@ -162,3 +165,22 @@ def as_rng(rng):
     if isinstance(rng, np.random.Generator):
         return rng
     raise TypeError(f"rng: expected None, an int seed or a numpy Generator, got {type(rng).__name__}")
+
+
+def check_dtype(name, dtype):
+    """Check that ``dtype`` names float32 or float64 and return it as a ``numpy.dtype``.
+
+    >>> check_dtype("dtype", "float32")
+    dtype('float32')
+    >>> check_dtype("dtype", np.int64)
+    Traceback (most recent call last):
+    ...
+    TypeError: dtype: expected float32 or float64, got int64
+    """
+    try:
+        value = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{name}: expected float32 or float64, got {dtype!r}") from None
+    if value not in FLOAT_DTYPES:
+        raise TypeError(f"{name}: expected float32 or float64, got {value}")
+    return value
