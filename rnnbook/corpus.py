@@ -1,0 +1,247 @@
+"""A character corpus built from the book's own chapters, batched for truncated BPTT.
+
+The book's pages live in ``docs/`` as Markdown, Italian in ``*.md`` and English in
+``*.en.md``. :func:`load_book_text` keeps their prose (no code blocks, front matter,
+HTML or snippet lines), :class:`Vocab` maps characters to integers, and
+:func:`stream_layout` with :func:`tbptt_chunks` cut the text into the chunks that
+truncated backpropagation through time trains on (Williams & Peng 1990).
+
+>>> vocab = Vocab.from_text("ciao, mondo")
+>>> vocab.decode(vocab.encode("mondo"))
+'mondo'
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from ._validate import check_choice, check_int
+
+DOCS_DIR = Path(__file__).resolve().parent.parent / "docs"
+
+# --8<-- [start:clean_markdown]
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.DOTALL)
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_HTML_TAG = re.compile(r"<[^>\n]+>")
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_MARKUP_LINE = re.compile(r"^\s*(;?-{2,}8<-{2,}|!!!|\?\?\?|===|:::)")  # snippets, admonitions, tabs, mkdocstrings
+
+
+def markdown_prose(markdown):
+    """Keep the prose of a Markdown page.
+
+    Drops the YAML front matter, fenced code blocks, HTML comments and tags,
+    images, snippet-inclusion lines (``--8<--``) and the marker lines of
+    admonitions, tabs and API directives (``!!!``, ``???``, ``===``, ``:::``); keeps
+    the text of links.
+
+    >>> page = "---\\ntitle: x\\n---\\nUna *rete*.\\n```python\\nx = 1\\n```\\n<br>Vedi [qui](a.md).\\n"
+    >>> markdown_prose(page)
+    'Una *rete*.\\nVedi qui.\\n'
+    """
+    text = _FRONT_MATTER.sub("", markdown)
+    text = _HTML_COMMENT.sub("", text)
+    kept, in_code = [], False
+    for line in text.splitlines():
+        if _FENCE.match(line):
+            in_code = not in_code
+        elif not in_code and not _MARKUP_LINE.match(line):
+            kept.append(line)
+    text = "\n".join(kept) + "\n"
+    text = _IMAGE.sub("", text)
+    text = _LINK.sub(r"\1", text)
+    text = _HTML_TAG.sub("", text)
+    return re.sub(r"\n{3,}", "\n\n", text)
+# --8<-- [end:clean_markdown]
+
+
+def book_pages(docs_dir=None, language="both"):
+    """The book's Markdown pages, sorted by path.
+
+    Args:
+        docs_dir: the folder to read; by default ``docs/`` beside the package.
+        language: "it" (``*.md`` but not ``*.en.md``), "en" (``*.en.md``) or "both".
+
+    Raises:
+        FileNotFoundError: the folder does not exist, or holds no page in that language.
+
+    >>> book_pages("/nonexistent")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: docs_dir: expected a folder of Markdown pages, got '/nonexistent', which does not exist
+    """
+    check_choice("language", language, ("it", "en", "both"))
+    root = Path(DOCS_DIR if docs_dir is None else docs_dir)
+    if not root.is_dir():
+        raise FileNotFoundError(
+            f"docs_dir: expected a folder of Markdown pages, got '{root}', which does not exist"
+        )
+    pages = sorted(root.rglob("*.md"))
+    if language == "en":
+        pages = [p for p in pages if p.name.endswith(".en.md")]
+    elif language == "it":
+        pages = [p for p in pages if not p.name.endswith(".en.md")]
+    if not pages:
+        raise FileNotFoundError(f"docs_dir: expected Markdown pages ({language}) in '{root}', found none")
+    return pages
+
+
+def load_book_text(docs_dir=None, language="both"):
+    """The prose of the book's pages, concatenated in path order.
+
+    Args:
+        docs_dir: the folder to read (default: the repository's ``docs/``).
+        language: "it", "en" or "both".
+
+    Returns:
+        One string; pages are separated by a blank line.
+    """
+    pages = book_pages(docs_dir, language)
+    return "\n".join(markdown_prose(p.read_text(encoding="utf-8")) for p in pages)
+
+
+# --8<-- [start:vocab]
+class Vocab:
+    """A character vocabulary: the sorted set of characters of a text.
+
+    Sorting makes the mapping deterministic, so the same text always gives the
+    same integer codes.
+
+    >>> v = Vocab.from_text("abba")
+    >>> v.chars, len(v)
+    ('ab', 2)
+    >>> v.encode("baa")
+    array([1, 0, 0])
+    >>> v.decode([0, 1])
+    'ab'
+    """
+
+    def __init__(self, chars):
+        chars = "".join(chars)
+        if len(set(chars)) != len(chars) or list(chars) != sorted(chars):
+            raise ValueError(f"chars: expected sorted distinct characters, got {chars!r}")
+        self.chars = chars
+        self.index = {c: i for i, c in enumerate(chars)}
+
+    @classmethod
+    def from_text(cls, text):
+        """The vocabulary of all characters in ``text``."""
+        if not text:
+            raise ValueError("text: expected a non-empty string, got ''")
+        return cls(sorted(set(text)))
+
+    def __len__(self):
+        return len(self.chars)
+
+    def encode(self, text):
+        """Text -> (N,) int64 array of character codes."""
+        unknown = sorted(set(text) - set(self.chars))
+        if unknown:
+            raise ValueError(f"text: expected characters of the vocabulary, got unknown {''.join(unknown)!r}")
+        return np.array([self.index[c] for c in text], dtype=np.int64)
+
+    def decode(self, codes):
+        """A sequence of integer codes -> text."""
+        return "".join(self.chars[int(i)] for i in codes)
+# --8<-- [end:vocab]
+
+
+def split(codes, valid_fraction=0.1):
+    """Split a stream into a training head and a validation tail.
+
+    >>> train, valid = split(np.arange(10), 0.2)
+    >>> train.tolist(), valid.tolist()
+    ([0, 1, 2, 3, 4, 5, 6, 7], [8, 9])
+    """
+    if not 0 < valid_fraction < 1:
+        raise ValueError(f"valid_fraction: expected a number in (0, 1), got {valid_fraction}")
+    n_valid = max(1, int(round(len(codes) * valid_fraction)))
+    return codes[:-n_valid], codes[-n_valid:]
+
+
+# --8<-- [start:stream_layout]
+def stream_layout(codes, batch_size):
+    """Lay a long stream out as B parallel streams: (N,) -> (B, N // B).
+
+    Row b holds the b-th slice of the text; the last N mod B characters are
+    dropped. Each row is read left to right, so the state reached at the end of a
+    chunk is the right starting state for the next chunk of the same row.
+
+    >>> stream_layout(np.arange(10), 3)
+    array([[0, 1, 2],
+           [3, 4, 5],
+           [6, 7, 8]])
+    """
+    B = check_int("batch_size", batch_size, minimum=1)
+    codes = np.asarray(codes)
+    if codes.ndim != 1 or len(codes) < 2 * B:
+        raise ValueError(
+            f"codes: expected a 1-D stream of at least 2 * batch_size = {2 * B} codes, got shape {codes.shape}"
+        )
+    n = len(codes) // B
+    return codes[: n * B].reshape(B, n)
+# --8<-- [end:stream_layout]
+
+
+class Chunk(NamedTuple):
+    """One chunk of truncated BPTT, time-major.
+
+    xs: (k, B) int64 inputs; ys: (k, B) int64 targets, the inputs shifted by one;
+    reset: True on the first chunk of a pass, where the state must start from zero.
+    """
+
+    xs: np.ndarray
+    ys: np.ndarray
+    reset: bool
+
+
+# --8<-- [start:tbptt_chunks]
+def tbptt_chunks(streams, chunk_len):
+    """Cut (B, N) streams into consecutive time-major chunks, one pass over the text.
+
+    Chunk j covers columns j k .. j k + k - 1 as inputs and the next character of
+    each as target; the last chunk may be shorter. Training carries the state from
+    one chunk to the next and cuts the gradient at the border: truncated BPTT
+    with k1 = k2 = k in the notation of Williams & Peng (1990).
+
+    >>> [c.xs.T.tolist() for c in tbptt_chunks(np.arange(8).reshape(2, 4), 2)]
+    [[[0, 1], [4, 5]], [[2], [6]]]
+    >>> [c.ys.T.tolist() for c in tbptt_chunks(np.arange(8).reshape(2, 4), 2)]
+    [[[1, 2], [5, 6]], [[3], [7]]]
+    """
+    k = check_int("chunk_len", chunk_len, minimum=1)
+    if not isinstance(streams, np.ndarray) or streams.ndim != 2 or streams.shape[1] < 2:
+        raise ValueError(f"streams: expected a (B, N) array with N >= 2, got {getattr(streams, 'shape', streams)}")
+    n = streams.shape[1]
+    for start in range(0, n - 1, k):
+        stop = min(start + k, n - 1)
+        yield Chunk(streams[:, start:stop].T, streams[:, start + 1 : stop + 1].T, start == 0)
+# --8<-- [end:tbptt_chunks]
+
+
+def endless_chunks(streams, chunk_len):
+    """Repeat :func:`tbptt_chunks` forever, pass after pass (for a fixed number of steps).
+
+    >>> from itertools import islice
+    >>> [c.reset for c in islice(endless_chunks(np.arange(8).reshape(2, 4), 2), 4)]
+    [True, False, True, False]
+    """
+    while True:
+        yield from tbptt_chunks(streams, chunk_len)
+
+
+def unigram_entropy(codes, vocab_size):
+    """Entropy of the character frequencies, in bits: the loss of a model with no context.
+
+    >>> unigram_entropy(np.array([0, 1, 0, 1]), 2)
+    1.0
+    """
+    counts = np.bincount(np.asarray(codes), minlength=vocab_size)
+    p = counts[counts > 0] / counts.sum()
+    return float(-(p * np.log2(p)).sum())

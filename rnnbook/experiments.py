@@ -1,0 +1,393 @@
+"""The book's experiments, runnable from Python or from the command line.
+
+Each ``run_*`` function trains one model on one task with seeded data and returns
+a result of plain data (JSON-ready): the settings, the training history, the
+final metrics, the reference lines to compare with (the trivial baseline and the
+published or measured pass line), a printable summary and whether the pass line
+was reached. :func:`save_figures` draws the learning curve. The command line
+(``rnnbook run NAME``, see :mod:`rnnbook.__main__`) is a thin layer over these.
+
+>>> sorted(EXPERIMENTS)
+['adding', 'charlm', 'copy', 'reber', 'sine']
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from . import corpus, tasks
+from .models import CharLM, SequenceRegressor, SequenceTagger
+from .train import (predict, rollout, sample_text, seed_everything, sequence_cross_entropy,
+                    stream_loss, train)
+
+# Every experiment starts an LSTM with forget-gate bias 1 (Gers et al. 2000; Jozefowicz
+# et al. 2015): on the adding problem it leaves the plateau a few hundred steps sooner.
+# Pass ``forget_bias=None`` for PyTorch's initialisation.
+
+# Pass lines, from the book's table of experiments (shared/facts.md).
+ADDING_PASS_MSE = 0.0015  # LSTM, H = 64, Adam 3e-3, batch 50, clip 1: below it in about 55 s
+HS_STOP_MSE = 0.01  # H&S 1997 §5.4 stop training when the average error is below 0.01
+HS_TOLERANCE = 0.04  # H&S 1997 §5.4: a sequence is correct if |error| < 0.04
+
+
+def _data_rngs(seed):
+    """Two independent generators from one seed: one for training data, one for test data."""
+    return np.random.default_rng([seed, 0]), np.random.default_rng([seed, 1])
+
+
+def _settings(arguments):
+    """A run's keyword arguments as plain data, without the progress flag.
+
+    Called first thing in a ``run_*`` function, where ``locals()`` holds just the arguments.
+    """
+    def plain(value):
+        return str(value) if isinstance(value, Path) else list(value) if isinstance(value, tuple) else value
+
+    return {k: plain(v) for k, v in arguments.items() if k != "progress"}
+
+
+def _lstm_only(model, forget_bias):
+    """The forget-gate bias for an LSTM; RNN and GRU have no forget gate and ignore it."""
+    return forget_bias if model == "lstm" else None
+
+
+def _result(name, title, settings, history, *, metric, log_metric, lines, summary, passed, **extra):
+    """Assemble a result dict of plain data."""
+    return {"experiment": name, "title": title, "settings": settings, "history": history,
+            "metric": metric, "log_metric": log_metric, "lines": lines, "summary": summary,
+            "passed": passed, "seconds": history["seconds"], **extra}
+
+
+# --8<-- [start:run_adding]
+def run_adding(*, model="lstm", seq_len=100, form="modern", steps=3000, hidden=64, forget_bias=1.0,
+               lr=3e-3, batch_size=50, clip=1.0, eval_every=100, test_size=1000, seed=0, device="cpu",
+               progress=True):
+    """The adding problem: a tanh RNN stays at the trivial MSE, an LSTM learns it.
+
+    ``form="modern"`` uses :func:`~rnnbook.tasks.adding_problem` (one marker in each
+    half) and compares with the trivial MSE 1/6 and the measured pass line 0.0015;
+    ``form="hs"`` uses Hochreiter & Schmidhuber's original form
+    (:func:`~rnnbook.tasks.adding_problem_hs`), reports the fraction of test
+    sequences with error below 0.04 and compares with H&S's stopping error 0.01.
+    """
+    settings = _settings(locals())
+    seed_everything(seed)
+    train_rng, test_rng = _data_rngs(seed)
+    baseline = tasks.adding_baseline(form, seq_len)
+    make = tasks.adding_problem if form == "modern" else tasks.adding_problem_hs
+    test = make(seq_len, test_size, test_rng)
+    net = SequenceRegressor(2, hidden, cell=model, forget_bias=_lstm_only(model, forget_bias))
+    mse = torch.nn.functional.mse_loss
+
+    def evaluate(m):
+        return {"test_mse": float(np.mean((predict(m, test, device) - test.ys) ** 2))}
+
+    batches = (make(seq_len, batch_size, train_rng) for _ in itertools.count())
+    history = train(net, batches, mse, steps=steps, lr=lr, clip=clip, evaluate=evaluate,
+                    eval_every=eval_every, device=device, progress=progress,
+                    desc=f"adding {model} T={seq_len}")
+    final = history["eval"][-1]["test_mse"]
+    pass_line = ADDING_PASS_MSE if form == "modern" else HS_STOP_MSE
+    summary = {
+        f"test MSE ({test_size} sequences)": f"{final:.5f}",
+        f"trivial baseline (always predict {baseline.prediction:g})": f"{baseline.mse:.5f}",
+    }
+    if form == "modern":
+        summary["pass line (LSTM, measured in about 55 s)"] = f"{pass_line:.4f}"
+    else:
+        accuracy = tasks.adding_accuracy(predict(net, test, device), test.ys, HS_TOLERANCE)
+        summary["H&S stopping error"] = f"{pass_line:.4f}"
+        summary[f"test sequences with |error| < {HS_TOLERANCE}"] = f"{accuracy:.1%}"
+    return _result(
+        "adding", f"Adding problem ({form} form), {model.upper()}, T = {seq_len}", settings,
+        history, metric="test_mse", log_metric=True, summary=summary, passed=final < pass_line,
+        lines={"trivial baseline": baseline.mse, "pass line": pass_line})
+# --8<-- [end:run_adding]
+
+
+# --8<-- [start:run_charlm]
+def run_charlm(*, model="lstm", docs=None, language="both", steps=600, hidden=128, forget_bias=1.0, lr=3e-3,
+               batch_size=32, chunk_len=64, clip=1.0, eval_every=100, sample_len=300,
+               temperatures=(0.5, 1.0), seed=0, device="cpu", progress=True):
+    """A character language model on the book's own text, trained with truncated BPTT.
+
+    The text of ``docs`` (default: the book's pages) is split 90/10; the model reads
+    B parallel streams in chunks of ``chunk_len`` characters, carrying its state
+    (Williams & Peng 1990). Reports validation bits per character beside the
+    unigram entropy (a model that ignores context) and samples at each temperature.
+    """
+    settings = _settings(locals())
+    seed_everything(seed)
+    text = corpus.load_book_text(docs, language)
+    vocab = corpus.Vocab.from_text(text)
+    train_codes, valid_codes = corpus.split(vocab.encode(text), 0.1)
+    if len(valid_codes) < 2 * batch_size:
+        raise ValueError(f"docs: expected at least {20 * batch_size} characters of prose for "
+                         f"batch_size = {batch_size}, got {len(text)}")
+    valid = list(corpus.tbptt_chunks(corpus.stream_layout(valid_codes, batch_size), chunk_len))
+    unigram = corpus.unigram_entropy(train_codes, len(vocab))
+    net = CharLM(len(vocab), hidden, cell=model, forget_bias=_lstm_only(model, forget_bias))
+
+    def evaluate(m):
+        return {"valid_bpc": stream_loss(m, valid, sequence_cross_entropy, device) / math.log(2)}
+
+    batches = corpus.endless_chunks(corpus.stream_layout(train_codes, batch_size), chunk_len)
+    history = train(net, batches, sequence_cross_entropy, steps=steps, lr=lr, clip=clip,
+                    carry_state=True, evaluate=evaluate, eval_every=eval_every, device=device,
+                    progress=progress, desc=f"charlm {model}")
+    final = history["eval"][-1]["valid_bpc"]
+    samples = {str(t): sample_text(net, vocab, "\n", sample_len, temperature=t, seed=seed, device=device)
+               for t in temperatures}
+    summary = {f"validation bits per character ({len(valid_codes)} characters)": f"{final:.3f}",
+               "unigram entropy of the training text": f"{unigram:.3f}",
+               "characters: training / vocabulary": f"{len(train_codes)} / {len(vocab)}"}
+    return _result(
+        "charlm", f"Character LM on the book, {model.upper()}, H = {hidden}", settings,
+        history, metric="valid_bpc", log_metric=False, summary=summary, passed=final < unigram,
+        lines={"unigram baseline": unigram}, samples=samples)
+# --8<-- [end:run_charlm]
+
+
+# --8<-- [start:run_reber]
+def run_reber(*, model="lstm", steps=1500, hidden=16, forget_bias=1.0, lr=1e-2, batch_size=16, clip=1.0,
+              eval_every=100, train_size=256, test_size=256, seed=0, device="cpu", progress=True):
+    """Next-symbol prediction on the embedded Reber grammar (H&S 1997 §5.1, Table 1).
+
+    Trains on ``train_size`` random strings with cross-entropy on the next symbol and
+    scores H&S's criterion: a string is correct when at every step the legal next
+    symbols are the most active outputs. As in H&S, a trial succeeds when all
+    training and test strings are correct (H&S stop training there); we report the
+    first evaluation where that happens (LSTM: 97-100 % of trials in H&S, Elman
+    net 0 %, both trained by gradient descent without Adam or clipping).
+    """
+    settings = _settings(locals())
+    seed_everything(seed)
+    train_rng, test_rng = _data_rngs(seed)
+    train_set = [tasks.embedded_reber_string(train_rng) for _ in range(train_size)]
+    both = tasks.reber_batch(train_set + [tasks.embedded_reber_string(test_rng) for _ in range(test_size)])
+    net = SequenceTagger(len(tasks.REBER_SYMBOLS), hidden, len(tasks.REBER_SYMBOLS), cell=model,
+                         forget_bias=_lstm_only(model, forget_bias))
+
+    def evaluate(m):
+        correct = tasks.reber_correct(predict(m, both, device), both.legal, both.lengths)
+        return {"train_correct": correct[:train_size].mean(), "test_correct": correct[train_size:].mean()}
+
+    batches = (tasks.reber_batch([train_set[i] for i in train_rng.integers(train_size, size=batch_size)])
+               for _ in itertools.count())
+    history = train(net, batches, sequence_cross_entropy, steps=steps, lr=lr, clip=clip,
+                    evaluate=evaluate, eval_every=eval_every, device=device, progress=progress,
+                    desc=f"reber {model}")
+    final = history["eval"][-1]
+    solved = next((e["step"] for e in history["eval"] if e["train_correct"] == e["test_correct"] == 1.0), None)
+    summary = {"training strings correct (final)": f"{final['train_correct']:.1%}",
+               "test strings correct (final)": f"{final['test_correct']:.1%}",
+               "all strings first correct after": "never" if solved is None
+               else f"{solved * batch_size} sequences (step {solved})",
+               "H&S 1997 Table 1, LSTM": "97-100 % of trials, after 8,440-39,740 sequences"}
+    return _result(
+        "reber", f"Embedded Reber grammar, {model.upper()}, H = {hidden}", settings, history,
+        metric="test_correct", log_metric=False, summary=summary, passed=solved is not None,
+        lines={"all correct": 1.0}, solved_at_step=solved)
+# --8<-- [end:run_reber]
+
+
+# --8<-- [start:run_sine]
+def run_sine(*, model="lstm", seq_len=100, horizon=1, noise=0.1, steps=400, hidden=32, forget_bias=1.0, lr=3e-3,
+             batch_size=32, clip=1.0, eval_every=50, test_size=256, seed=0, device="cpu", progress=True):
+    """Forecasting a noisy sine: one-step (``horizon=1``) or direct multi-step prediction.
+
+    The model reads x_0 .. x_t and predicts x_{t+1} .. x_{t+K} at every step. The test
+    MSE (against the noisy future) is compared with the persistence forecast
+    ("tomorrow as today") and with the noise floor noise^2, which no forecast can beat.
+    """
+    settings = _settings(locals())
+    seed_everything(seed)
+    train_rng, test_rng = _data_rngs(seed)
+    test = tasks.noisy_sine(seq_len, test_size, test_rng, horizon=horizon, noise_std=noise)
+    net = SequenceTagger(1, hidden, horizon, cell=model, forget_bias=_lstm_only(model, forget_bias))
+    mse = torch.nn.functional.mse_loss
+
+    def evaluate(m):
+        return {"test_mse": float(np.mean((predict(m, test, device) - test.ys) ** 2))}
+
+    batches = (tasks.noisy_sine(seq_len, batch_size, train_rng, horizon=horizon, noise_std=noise)
+               for _ in itertools.count())
+    history = train(net, batches, mse, steps=steps, lr=lr, clip=clip, evaluate=evaluate,
+                    eval_every=eval_every, device=device, progress=progress, desc=f"sine {model}")
+    final = history["eval"][-1]["test_mse"]
+    persistence = tasks.persistence_mse(test)
+    example = _forecast_example(net, test, device)
+    summary = {f"test MSE, horizon {horizon}": f"{final:.4f}",
+               "persistence forecast": f"{persistence:.4f}",
+               "noise floor (noise^2)": f"{noise ** 2:.4f}"}
+    return _result(
+        "sine", f"Noisy sine, {model.upper()}, horizon {horizon}", settings, history,
+        metric="test_mse", log_metric=True, summary=summary, passed=final < persistence,
+        lines={"persistence": persistence, "noise floor": noise**2}, example=example)
+# --8<-- [end:run_sine]
+
+
+def _forecast_example(net, test, device):
+    """Forecasts on the first test sequence; closed loop from mid-sequence when one-step."""
+    T, K = test.ys.shape[0], test.ys.shape[-1]
+    warmup = T // 2
+    closed = rollout(net, test.xs[:warmup, :1], T - warmup, device)[:, 0, 0].tolist() if K == 1 else None
+    return {"observed": test.xs[:, 0, 0].tolist(), "clean": test.clean[:, 0, 0].tolist(),
+            "predicted": predict(net, test, device)[:, 0, 0].tolist(), "warmup": warmup, "rollout": closed}
+
+
+# --8<-- [start:run_copy]
+def run_copy(*, model="lstm", seq_len=100, steps=500, hidden=128, forget_bias=1.0, lr=1e-3, batch_size=32, clip=1.0,
+             eval_every=50, test_size=256, seed=0, device="cpu", progress=True):
+    """The copy task (Arjovsky et al. 2016): remember 10 symbols across ``seq_len`` blanks.
+
+    Compares the test cross-entropy per step with the memoryless baseline
+    10 ln 8 / (T + 20): reaching it is easy, going below it needs real memory.
+    """
+    settings = _settings(locals())
+    seed_everything(seed)
+    train_rng, test_rng = _data_rngs(seed)
+    test = tasks.copy_task(seq_len, test_size, test_rng)
+    n_classes = test.xs.shape[-1]
+    net = SequenceTagger(n_classes, hidden, n_classes, cell=model, forget_bias=_lstm_only(model, forget_bias))
+
+    def evaluate(m):
+        logits = torch.as_tensor(predict(m, test, device))
+        return {"test_ce": sequence_cross_entropy(logits, torch.as_tensor(test.ys)).item()}
+
+    batches = (tasks.copy_task(seq_len, batch_size, train_rng) for _ in itertools.count())
+    history = train(net, batches, sequence_cross_entropy, steps=steps, lr=lr, clip=clip,
+                    evaluate=evaluate, eval_every=eval_every, device=device, progress=progress,
+                    desc=f"copy {model} T={seq_len}")
+    final = history["eval"][-1]["test_ce"]
+    baseline = tasks.copy_baseline(seq_len)
+    summary = {"test cross-entropy per step (nats)": f"{final:.4f}",
+               "memoryless baseline 10 ln 8 / (T + 20)": f"{baseline:.4f}"}
+    return _result(
+        "copy", f"Copy task, {model.upper()}, T = {seq_len}", settings, history,
+        metric="test_ce", log_metric=True, summary=summary, passed=final < baseline,
+        lines={"memoryless baseline": baseline})
+# --8<-- [end:run_copy]
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """An entry of ``rnnbook list``: the function to run, a one-line description, the expected time."""
+
+    name: str
+    run: Callable[..., dict]
+    description: str
+    expected_time: str
+
+
+EXPERIMENTS = {e.name: e for e in (
+    Experiment("adding", run_adding,
+               "adding problem (H&S 1997, experiment 4): RNN stays at the trivial MSE 1/6, LSTM learns it",
+               "about 1 minute on a 2-core CPU with the defaults (LSTM, T = 100)"),
+    Experiment("charlm", run_charlm,
+               "character language model on the book's own text, truncated BPTT, samples",
+               "about 1 minute on a 2-core CPU with the defaults"),
+    Experiment("reber", run_reber,
+               "embedded Reber grammar (H&S 1997 §5.1): next-symbol prediction, success rate",
+               "about 30 seconds on a 2-core CPU with the defaults"),
+    Experiment("sine", run_sine,
+               "noisy sine forecasting: one-step and multi-step, against persistence",
+               "about 15 seconds on a 2-core CPU with the defaults"),
+    Experiment("copy", run_copy,
+               "copy task (Arjovsky et al. 2016): recall 10 symbols after T blanks",
+               "about 1 minute on a 2-core CPU with the defaults"),
+)}
+
+
+def format_summary(result):
+    """The result as a few aligned lines of text, ending with the verdict.
+
+    >>> h = {"loss": [1.0], "grad_norm": [1.0], "eval": [{"step": 1, "mse": 0.5}], "seconds": 2.0}
+    >>> r = _result("x", "Demo", {}, h, metric="mse", log_metric=True, lines={},
+    ...             summary={"test MSE": "0.5"}, passed=False)
+    >>> print(format_summary(r))
+    Demo: 1 steps in 2.0 s
+      test MSE  0.5
+      pass line reached: no
+    """
+    width = max(map(len, result["summary"]))
+    lines = [f"{result['title']}: {len(result['history']['loss'])} steps in {result['seconds']:.1f} s"]
+    lines += [f"  {label:<{width}}  {value}" for label, value in result["summary"].items()]
+    lines.append(f"  pass line reached: {'yes' if result['passed'] else 'no'}")
+    return "\n".join(lines)
+
+
+# --8<-- [start:learning_curve]
+def plot_learning_curve(result):
+    """Two panels: the training loss per step, and the evaluation metric with its reference lines.
+
+    Drawn with matplotlib's object API on the Agg canvas: no display needed.
+
+    Returns:
+        a ``matplotlib.figure.Figure``.
+    """
+    history = result["history"]
+    fig = Figure(figsize=(10, 4), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax_loss, ax_metric = fig.subplots(1, 2)
+    loss = np.array(history["loss"])
+    window = max(1, len(loss) // 50)
+    smooth = np.convolve(loss, np.ones(window) / window, mode="valid")
+    ax_loss.plot(np.arange(1, len(loss) + 1), loss, color="0.8", lw=0.5, label="per step")
+    ax_loss.plot(np.arange(window, len(loss) + 1), smooth, color="C0", label=f"mean of {window}")
+    ax_loss.set(title="training loss", xlabel="step", yscale="log")
+    ax_loss.legend()
+    steps = [e["step"] for e in history["eval"]]
+    ax_metric.plot(steps, [e[result["metric"]] for e in history["eval"]], "o-", color="C1", label=result["metric"])
+    for i, (label, value) in enumerate(result["lines"].items()):
+        ax_metric.axhline(value, ls="--", color=f"C{i + 2}", label=f"{label} ({value:.4g})")
+    ax_metric.set(title=result["metric"], xlabel="step", yscale="log" if result["log_metric"] else "linear")
+    ax_metric.legend()
+    fig.suptitle(result["title"])
+    return fig
+# --8<-- [end:learning_curve]
+
+
+def plot_forecast(example):
+    """The sine experiment's example: observed series, clean signal, one-step and closed-loop forecasts."""
+    fig = Figure(figsize=(10, 3.5), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    t = np.arange(len(example["observed"]))
+    ax.plot(t, example["observed"], ".", color="0.6", label="observed x_t")
+    ax.plot(t + 1, example["clean"], color="k", lw=1, label="clean signal")
+    ax.plot(t + 1, example["predicted"], color="C1", label="one-step forecast")
+    if example["rollout"] is not None:
+        w = example["warmup"]
+        ax.plot(np.arange(w, w + len(example["rollout"])), example["rollout"], color="C2",
+                label=f"closed loop after step {w}")
+    ax.set(xlabel="t", title="forecast on a test sequence")
+    ax.legend(loc="upper right")
+    return fig
+
+
+def save_figures(result, out_dir):
+    """Write ``learning_curve.png`` (and ``forecast.png`` for the sine) plus ``result.json``.
+
+    Returns:
+        the list of written paths.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "learning_curve.png", out / "result.json"]
+    plot_learning_curve(result).savefig(paths[0], dpi=120)
+    if result.get("example"):
+        paths.append(out / "forecast.png")
+        plot_forecast(result["example"]).savefig(paths[-1], dpi=120)
+    paths[1].write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
+    return paths

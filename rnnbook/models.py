@@ -1,0 +1,200 @@
+"""PyTorch models for the labs, built on ``nn.RNN``, ``nn.LSTM`` and ``nn.GRU``.
+
+All models are time-major like PyTorch's recurrent layers (inputs (T, B, ...)),
+pick their cell by name ("rnn", "lstm" or "gru") and take and return the
+recurrent state, so that truncated BPTT can carry it from one chunk to the next.
+The state is ``h`` (L, B, H) for RNN and GRU, ``(h, c)`` for the LSTM, with L layers.
+
+>>> import torch
+>>> model = SequenceRegressor(2, 16, cell="lstm")
+>>> y, (h, c) = model(torch.zeros(100, 4, 2))
+>>> tuple(y.shape), tuple(h.shape)
+((4, 1), (1, 4, 16))
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from ._validate import check_choice, check_float, check_int
+
+CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+# --8<-- [start:make_rnn]
+def make_rnn(cell, input_size, hidden_size, *, num_layers=1, forget_bias=None):
+    """A time-major recurrent layer chosen by name.
+
+    Args:
+        cell: "rnn" (Elman, tanh), "lstm" or "gru".
+        input_size: D.
+        hidden_size: H.
+        num_layers: L stacked layers.
+        forget_bias: for the LSTM only, an initial forget-gate bias (1.0 is the
+            usual choice, Jozefowicz et al. 2015); None keeps PyTorch's initialisation.
+
+    >>> make_rnn("gru", 3, 8)
+    GRU(3, 8)
+    """
+    check_choice("cell", cell, tuple(CELLS))
+    D = check_int("input_size", input_size, minimum=1)
+    H = check_int("hidden_size", hidden_size, minimum=1)
+    L = check_int("num_layers", num_layers, minimum=1)
+    rnn = CELLS[cell](D, H, num_layers=L)
+    if forget_bias is not None:
+        if cell != "lstm":
+            raise ValueError(f"forget_bias: only the LSTM has a forget gate, got cell={cell!r}")
+        set_forget_bias(rnn, forget_bias)
+    return rnn
+# --8<-- [end:make_rnn]
+
+
+# --8<-- [start:forget_bias]
+def set_forget_bias(lstm, value=1.0):
+    """Set the LSTM's effective forget-gate bias to ``value`` in every layer.
+
+    PyTorch stacks the gates as i, f, g, o, so the forget gate is rows H..2H of
+    each bias, and the effective bias is ``bias_ih + bias_hh``: we write ``value``
+    into the first and zero into the second (Gers et al. 2000; Jozefowicz et al. 2015).
+
+    >>> lstm = set_forget_bias(nn.LSTM(2, 3))
+    >>> (lstm.bias_ih_l0 + lstm.bias_hh_l0)[3:6].tolist()
+    [1.0, 1.0, 1.0]
+    """
+    if not isinstance(lstm, nn.LSTM):
+        raise TypeError(f"lstm: expected an nn.LSTM, got {type(lstm).__name__}")
+    value = check_float("value", value)
+    H = lstm.hidden_size
+    with torch.no_grad():
+        for layer in range(lstm.num_layers):
+            getattr(lstm, f"bias_ih_l{layer}")[H : 2 * H] = value
+            getattr(lstm, f"bias_hh_l{layer}")[H : 2 * H] = 0.0
+    return lstm
+# --8<-- [end:forget_bias]
+
+
+def run_rnn(rnn, xs, state=None, lengths=None):
+    """Run ``rnn`` over (T, B, D) inputs; with ``lengths``, stop each sequence at its own end.
+
+    With lengths the batch is packed, so the returned state is each sequence's
+    state after its last valid step, and outputs on padding steps are zero.
+
+    Returns:
+        ``(outputs (T, B, H), state)``.
+
+    >>> rnn = nn.GRU(1, 2)
+    >>> out, h = run_rnn(rnn, torch.ones(3, 2, 1), lengths=torch.tensor([3, 1]))
+    >>> out[1:, 1].abs().sum().item(), torch.equal(h[0, 1], out[0, 1])
+    (0.0, True)
+    """
+    if xs.ndim != 3:
+        raise ValueError(f"xs: expected shape (T, B, D), got {tuple(xs.shape)}")
+    if lengths is None or bool((lengths == xs.shape[0]).all()):
+        return rnn(xs, state)  # no padding: packing would give the same result, slower
+    packed = pack_padded_sequence(xs, lengths.cpu(), enforce_sorted=False)
+    out, state = rnn(packed, state)
+    out, _ = pad_packed_sequence(out, total_length=xs.shape[0])
+    return out, state
+
+
+# --8<-- [start:charlm]
+class CharLM(nn.Module):
+    """Character language model: embedding (or one-hot) -> recurrent layer -> linear.
+
+    Reads character codes (T, B) and returns logits (T, B, V) for the next
+    character at every step, with the recurrent state.
+
+    Args:
+        vocab_size: V.
+        hidden_size: H.
+        cell: "rnn", "lstm" or "gru".
+        embedding_dim: E for a learned embedding, or None to feed one-hot vectors
+            (as in Karpathy's min-char-rnn).
+        num_layers: L.
+        forget_bias: see :func:`make_rnn`.
+
+    >>> lm = CharLM(10, 32, cell="gru")
+    >>> logits, h = lm(torch.zeros(5, 2, dtype=torch.long))
+    >>> tuple(logits.shape), tuple(h.shape)
+    ((5, 2, 10), (1, 2, 32))
+    """
+
+    def __init__(self, vocab_size, hidden_size=128, *, cell="lstm", embedding_dim=None,
+                 num_layers=1, forget_bias=None):
+        super().__init__()
+        self.vocab_size = check_int("vocab_size", vocab_size, minimum=1)
+        if embedding_dim is None:
+            self.embed = None
+            input_size = vocab_size
+        else:
+            self.embed = nn.Embedding(vocab_size, check_int("embedding_dim", embedding_dim, minimum=1))
+            input_size = embedding_dim
+        self.rnn = make_rnn(cell, input_size, hidden_size, num_layers=num_layers, forget_bias=forget_bias)
+        self.head = nn.Linear(hidden_size, vocab_size)
+
+    def forward(self, xs, state=None):
+        """(T, B) int64 codes -> ``(logits (T, B, V), state)``."""
+        if xs.ndim != 2 or xs.dtype != torch.long:
+            raise ValueError(f"xs: expected int64 codes of shape (T, B), got {xs.dtype} {tuple(xs.shape)}")
+        if self.embed is None:
+            inputs = nn.functional.one_hot(xs, self.vocab_size).to(self.head.weight.dtype)
+        else:
+            inputs = self.embed(xs)
+        hs, state = self.rnn(inputs, state)
+        return self.head(hs), state
+# --8<-- [end:charlm]
+
+
+# --8<-- [start:regressor]
+class SequenceRegressor(nn.Module):
+    """Many-to-one: read a whole sequence, then predict from the last hidden state.
+
+    Used for the adding problem: inputs (T, B, D) -> outputs (B, O). With
+    ``lengths`` the prediction is made after each sequence's own last step.
+
+    >>> model = SequenceRegressor(2, 8, cell="rnn")
+    >>> y, h = model(torch.zeros(7, 3, 2), lengths=torch.tensor([7, 5, 6]))
+    >>> tuple(y.shape)
+    (3, 1)
+    """
+
+    def __init__(self, input_size, hidden_size, output_size=1, *, cell="lstm",
+                 num_layers=1, forget_bias=None):
+        super().__init__()
+        self.rnn = make_rnn(cell, input_size, hidden_size, num_layers=num_layers, forget_bias=forget_bias)
+        self.head = nn.Linear(hidden_size, check_int("output_size", output_size, minimum=1))
+
+    def forward(self, xs, state=None, lengths=None):
+        """(T, B, D) -> ``(predictions (B, O), state)``."""
+        _, state = run_rnn(self.rnn, xs, state, lengths)
+        h = state[0] if isinstance(state, tuple) else state  # the LSTM's state is (h, c)
+        return self.head(h[-1]), state  # h[-1]: the last layer at each sequence's end
+# --8<-- [end:regressor]
+
+
+# --8<-- [start:tagger]
+class SequenceTagger(nn.Module):
+    """Many-to-many: an output at every step, (T, B, D) -> (T, B, O).
+
+    Used for next-symbol prediction on the Reber grammar and the copy task
+    (O logits per step) and for forecasting a time series (O predicted values).
+
+    >>> model = SequenceTagger(7, 16, 7, cell="lstm", forget_bias=1.0)
+    >>> out, (h, c) = model(torch.zeros(12, 4, 7))
+    >>> tuple(out.shape)
+    (12, 4, 7)
+    """
+
+    def __init__(self, input_size, hidden_size, output_size, *, cell="lstm",
+                 num_layers=1, forget_bias=None):
+        super().__init__()
+        self.rnn = make_rnn(cell, input_size, hidden_size, num_layers=num_layers, forget_bias=forget_bias)
+        self.head = nn.Linear(hidden_size, check_int("output_size", output_size, minimum=1))
+
+    def forward(self, xs, state=None, lengths=None):
+        """(T, B, D) -> ``(outputs (T, B, O), state)``; padding steps read zero hidden states."""
+        hs, state = run_rnn(self.rnn, xs, state, lengths)
+        return self.head(hs), state
+# --8<-- [end:tagger]

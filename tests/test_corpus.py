@@ -1,0 +1,108 @@
+"""Tests of the character corpus: reading the pages, vocabulary, truncated-BPTT batching."""
+
+import numpy as np
+import pytest
+
+from rnnbook import corpus
+
+PAGE_IT = """---
+title: Reti ricorrenti
+---
+# Reti ricorrenti
+
+Una rete *ricorrente* ricorda lo stato.
+<!-- nota nascosta -->
+
+```python
+--8<-- "rnnbook/rnn.py:step"
+x = 1
+```
+
+!!! note "Nota"
+    Vedi il [capitolo](lstm.md) e <span class="x">questo</span>.
+
+![figura](img.png)
+--8<-- "docs/snippets/abbr.md"
+"""
+
+PAGE_EN = "# Recurrent networks\n\nA recurrent net keeps a state.\n"
+
+
+@pytest.fixture
+def docs(tmp_path):
+    (tmp_path / "index.md").write_text(PAGE_IT, encoding="utf-8")
+    (tmp_path / "index.en.md").write_text(PAGE_EN, encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.md").write_text("Seconda pagina.\n", encoding="utf-8")
+    return tmp_path
+
+
+def test_markdown_prose_keeps_only_prose():
+    text = corpus.markdown_prose(PAGE_IT)
+    assert "Una rete *ricorrente* ricorda lo stato." in text
+    assert "Vedi il capitolo e questo." in text
+    for gone in ("title:", "x = 1", "--8<--", "nascosta", "<span", "img.png", "!!!", "lstm.md"):
+        assert gone not in text
+
+
+def test_pages_by_language(docs):
+    names = lambda lang: [p.relative_to(docs).as_posix() for p in corpus.book_pages(docs, lang)]
+    assert names("it") == ["index.md", "sub/b.md"]
+    assert names("en") == ["index.en.md"]
+    assert names("both") == ["index.en.md", "index.md", "sub/b.md"]
+    assert corpus.load_book_text(docs, "en") == corpus.markdown_prose(PAGE_EN)
+    both = corpus.load_book_text(docs)
+    assert "keeps a state" in both and "ricorda lo stato" in both and "Seconda" in both
+
+
+def test_missing_or_empty_docs(tmp_path):
+    with pytest.raises(FileNotFoundError, match="docs_dir: expected a folder.*does not exist"):
+        corpus.book_pages(tmp_path / "nope")
+    with pytest.raises(FileNotFoundError, match=r"docs_dir: expected Markdown pages \(en\).*found none"):
+        corpus.book_pages(tmp_path, "en")
+    with pytest.raises(ValueError, match="language"):
+        corpus.book_pages(tmp_path, "fr")
+
+
+def test_default_docs_dir_is_the_repository_docs():
+    assert corpus.DOCS_DIR.name == "docs" and (corpus.DOCS_DIR.parent / "rnnbook").is_dir()
+
+
+def test_vocab_is_sorted_deterministic_and_round_trips(docs):
+    text = corpus.load_book_text(docs)
+    vocab = corpus.Vocab.from_text(text)
+    assert vocab.chars == "".join(sorted(set(text)))
+    assert corpus.Vocab.from_text(text[::-1]).chars == vocab.chars
+    codes = vocab.encode(text)
+    assert codes.dtype == np.int64 and vocab.decode(codes) == text
+    with pytest.raises(ValueError, match="unknown 'Z'"):
+        vocab.encode("Z")
+    with pytest.raises(ValueError, match="chars"):
+        corpus.Vocab("ba")
+    with pytest.raises(ValueError, match="text"):
+        corpus.Vocab.from_text("")
+
+
+def test_chunks_cover_the_streams_shifted_by_one():
+    codes = np.arange(103)
+    streams = corpus.stream_layout(codes, 4)
+    assert streams.shape == (4, 25) and np.array_equal(streams[1], np.arange(25, 50))
+    chunks = list(corpus.tbptt_chunks(streams, 7))
+    assert [c.xs.shape for c in chunks] == [(7, 4)] * 3 + [(3, 4)]
+    assert [c.reset for c in chunks] == [True, False, False, False]
+    assert np.array_equal(np.concatenate([c.xs for c in chunks]).T, streams[:, :-1])
+    assert np.array_equal(np.concatenate([c.ys for c in chunks]).T, streams[:, 1:])
+
+
+def test_batching_errors():
+    with pytest.raises(ValueError, match="codes: expected a 1-D stream of at least"):
+        corpus.stream_layout(np.arange(5), 3)
+    with pytest.raises(ValueError, match="chunk_len"):
+        next(corpus.tbptt_chunks(np.zeros((2, 5), dtype=np.int64), 0))
+    with pytest.raises(ValueError, match="valid_fraction"):
+        corpus.split(np.arange(10), 1.0)
+
+
+def test_unigram_entropy():
+    assert corpus.unigram_entropy(np.array([0, 0, 0, 0]), 3) == 0.0
+    assert corpus.unigram_entropy(np.arange(8), 8) == pytest.approx(3.0)
