@@ -14,8 +14,12 @@ import re
 from doctest import ELLIPSIS, NORMALIZE_WHITESPACE
 
 import matplotlib
+import torch
 
 matplotlib.use("Agg")
+# The tests' networks are tiny: one thread is fastest, and on a busy 2-core machine
+# torch's second thread spins waiting for the first (measured: 20x slower).
+torch.set_num_threads(1)
 
 from sybil import Sybil  # noqa: E402
 from sybil.evaluators.python import PythonEvaluator  # noqa: E402

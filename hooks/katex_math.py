@@ -16,6 +16,7 @@ cells are rendered here.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from pathlib import Path
@@ -55,11 +56,17 @@ def _katex():
     return _context
 
 
+@functools.lru_cache(maxsize=None)
+def _render(tex: str, display: bool) -> str:
+    """KaTeX's HTML for ``tex``; the same formula in both languages is rendered once."""
+    options = {"displayMode": display, "throwOnError": True, "macros": dict(MACROS)}
+    return _katex().call("katex.renderToString", tex, options)
+
+
 def render(tex: str, display: bool, where: str = "") -> str:
     """Return KaTeX's HTML for ``tex``; raise PluginError if it cannot be parsed."""
-    options = {"displayMode": display, "throwOnError": True, "macros": dict(MACROS)}
     try:
-        return _katex().call("katex.renderToString", tex, options)
+        return _render(tex, display)
     except Exception as error:  # the JS exception carries KaTeX's message
         found = re.search(r"KaTeX parse error:[^\n]*", str(error))
         reason = found.group(0) if found else str(error).splitlines()[0][:300]
@@ -87,6 +94,23 @@ def render_notebook(content: str, where: str) -> str:
         return match.group(1) + body + match.group(3)
 
     return _NB_MARKDOWN_CELL.sub(cell, content)
+
+
+def _close():
+    """Free V8 while the interpreter is alive: left to exit-time garbage collection,
+    mini-racer waits forever on its own thread and the process never ends."""
+    global _context
+    if _context is not None:
+        _context.close()
+        _context = None
+
+
+def on_post_build(config):
+    _close()
+
+
+def on_build_error(error):
+    _close()
 
 
 def on_page_content(content, page, config, files):

@@ -34,7 +34,8 @@ def _checked(convert, minimum=None, strict=False):
             kind = "an integer" if convert is int else "a finite number"
             raise argparse.ArgumentTypeError(f"expected {kind}, got {text!r}") from None
         if minimum is not None and (value <= minimum if strict else value < minimum):
-            raise argparse.ArgumentTypeError(f"expected a number {'>' if strict else '>='} {minimum}, got {text}")
+            bound = f"{'>' if strict else '>='} {minimum}"
+            raise argparse.ArgumentTypeError(f"expected a number {bound}, got {text}")
         return value
     return parse
 
@@ -95,7 +96,8 @@ def _add_experiment(subparsers, experiment):
                 option["help"] += " (default: %(default)s)"
             parser.add_argument("--" + name.replace("_", "-"), default=param.default, **option)
     parser.add_argument("--out", type=Path, metavar="DIR",
-                        help="where to save the figures and result.json (default: ./rnnbook-runs/NAME-MODEL-...)")
+                        help="where to save the figures and result.json "
+                             "(default: ./rnnbook-runs/NAME-MODEL-...)")
     parser.add_argument("--threads", type=_checked(int, 1), default=1, metavar="N",
                         help="CPU threads for PyTorch (default: 1, the fastest for these small nets, "
                              "and much faster than 2 when other programs share the CPU)")

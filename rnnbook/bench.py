@@ -1,7 +1,7 @@
 """Benchmark: the numpy models against PyTorch on the same work.
 
     python -m rnnbook.bench [--model lstm] [--repeat 9] [--dtype float32 float64] [--quick]
-    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python -m rnnbook.bench   # one thread each
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python -m rnnbook.bench --clock thread
 
 For each size (B, D, H, T) and dtype, both sides run forward and full BPTT with
 the same weights and the same loss L = Σ_t <dhs_t, h_t>: numpy with ``forward``
@@ -9,6 +9,11 @@ and ``backward``, PyTorch with ``nn.LSTM`` (or ``nn.RNN``/``nn.GRU``) and
 autograd, computing the same gradients (weights, inputs, initial state). The two
 runs alternate in one process (A, B, A, B, ...) so that a busy machine slows both
 alike, and the table reports medians and the ratio numpy/torch.
+
+On a machine shared with other work, elapsed times swing widely, and libraries
+that synchronise threads at every step suffer most. The second command line above
+gives both sides one thread and counts the CPU time of that thread only, which
+other processes do not inflate.
 
 At the largest size it also measures the machine's matmul speed with numpy
 (the best of a few representative shapes, same dtype) and the fraction of it
@@ -42,6 +47,7 @@ TARGETS = {  # issue 3, LSTM: the largest ratio numpy/torch allowed
     ("float64", (64, 128, 256, 100)): 1.0,
 }
 PEAK_TARGET = 0.60
+CLOCKS = {"wall": time.perf_counter, "thread": time.thread_time}
 # Set these before starting Python to choose the threads of numpy's BLAS and of torch.
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -82,7 +88,9 @@ def torch_runner(model, params, xs, dhs):
     xs_t = torch.from_numpy(xs).requires_grad_()
     dhs_t = torch.from_numpy(dhs)
     n_states = 2 if model is lstm else 1
-    states = tuple(torch.zeros(1, B, params.hidden_size, dtype=xs_t.dtype, requires_grad=True) for _ in range(n_states))
+    states = tuple(
+        torch.zeros(1, B, params.hidden_size, dtype=xs_t.dtype, requires_grad=True) for _ in range(n_states)
+    )
 
     def run_torch():
         module.zero_grad(set_to_none=True)
@@ -111,54 +119,57 @@ def make_work(model, B, D, H, T, dtype, seed=0):
     return run_numpy, run_torch, difference
 
 
-def alternate(run_a, run_b, repeat, warmup=1):
-    """Time two functions alternately; return their median times in seconds."""
+def alternate(runs, repeat, warmup=1, clock=time.perf_counter):
+    """Time functions in turn (A, B, A, B, ...); return their median times in seconds."""
     for _ in range(warmup):
-        run_a()
-        run_b()
-    times_a, times_b = [], []
-    for _ in range(repeat):
-        for run, times in ((run_a, times_a), (run_b, times_b)):
-            start = time.perf_counter()
+        for run in runs:
             run()
-            times.append(time.perf_counter() - start)
-    return statistics.median(times_a), statistics.median(times_b)
-
-
-def median_time(run, repeat, warmup=1):
-    for _ in range(warmup):
-        run()
-    times = []
+    times = [[] for _ in runs]
     for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for run, record in zip(runs, times):
+            start = clock()
+            run()
+            record.append(clock() - start)
+    return [statistics.median(record) for record in times]
 
 
-def matmul_peak(model, B, D, H, T, dtype, repeat):
-    """This machine's numpy matmul speed, GFLOP/s: the best of representative shapes.
+def matmul_runners(model, B, D, H, T, dtype):
+    """Numpy matrix products of representative shapes, to measure the machine's peak.
 
-    The shapes are the model's own products at this size (the per-step recurrent
-    product, the weight gradient over all steps) and a square one of side 4H.
-    Returns ``(gflops, shape)``.
+    The shapes (m, k, n) are the model's own at this size, the per-step recurrent
+    product (B, H) @ (H, G·H) and a weight gradient (G·H, T·B) @ (T·B, H), and a
+    square one of side G·H. Returns ``{(m, k, n): (run, flops of one run)}``; a
+    run repeats its product to reach about 2 GFLOP.
     """
     G = model.Params.G
     rng = np.random.default_rng(0)
-    shapes = [(B, H, G * H), (G * H, T * B, H), (G * H, G * H, G * H)]  # (m, k, n)
-    best = (0.0, None)
-    for m, k, n in shapes:
+    runners = {}
+    for m, k, n in [(B, H, G * H), (G * H, T * B, H), (G * H, G * H, G * H)]:
         a = rng.standard_normal((m, k)).astype(dtype)
         b = rng.standard_normal((k, n)).astype(dtype)
-        reps = max(1, min(100, int(2e8 // (2 * m * k * n))))  # about 0.2 GFLOP per timing
+        reps = max(1, min(1000, round(2e9 / (2 * m * k * n))))
 
         def run(a=a, b=b, reps=reps):
             for _ in range(reps):
                 a @ b
 
-        seconds = median_time(run, repeat) / reps
-        best = max(best, (2 * m * k * n / seconds / 1e9, (m, k, n)), key=lambda r: r[0])
-    return best
+        runners[(m, k, n)] = (run, 2 * m * k * n * reps)
+    return runners
+
+
+def peak_fraction(model, size, dtype, repeat, clock=time.perf_counter):
+    """The numpy model's matmul GFLOP/s at ``size`` and the machine's peak, timed in turn.
+
+    Returns ``(seconds, achieved, peak, shape)``: the median time of forward +
+    backward, its GFLOP/s, the best GFLOP/s of :func:`matmul_runners` and its shape.
+    """
+    run_model = numpy_runner(model, *problem(model, *size, dtype))
+    runners = matmul_runners(model, *size, dtype)
+    runs = [run_model, *(run for run, _ in runners.values())]
+    seconds, *matmul_seconds = alternate(runs, repeat, clock=clock)
+    rates = {shape: flops / t / 1e9 for (shape, (_, flops)), t in zip(runners.items(), matmul_seconds)}
+    shape = max(rates, key=rates.get)
+    return seconds, matmul_flops(model, *size) / seconds / 1e9, rates[shape], shape
 
 
 def cpu_name():
@@ -192,44 +203,64 @@ def main(argv=None):
     parser.add_argument("--dtype", nargs="+", choices=["float32", "float64"], default=["float32", "float64"])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke test")
     parser.add_argument("--no-peak", action="store_true", help="skip the matmul-peak measurement")
+    parser.add_argument(
+        "--clock",
+        choices=list(CLOCKS),
+        default="wall",
+        help="wall: elapsed time (default); thread: CPU time of this thread, which a busy machine "
+        "does not inflate, but which counts only single-threaded work: use it with OMP_NUM_THREADS=1 "
+        "OPENBLAS_NUM_THREADS=1",
+    )
     args = parser.parse_args(argv)
     repeat = check_int("--repeat", args.repeat, minimum=1)
     model = MODELS[args.model]
+    clock = CLOCKS[args.clock]
     sizes, peak_size = (QUICK_SIZES, QUICK_PEAK_SIZE) if args.quick else (SIZES, PEAK_SIZE)
 
-    print(f"rnnbook.bench: {args.model}, forward + BPTT, medians of {repeat} alternated runs")
+    print(f"rnnbook.bench: {args.model}, forward + BPTT, medians of {repeat} alternated runs, "
+          f"{args.clock} clock")
     print(environment())
+    if args.clock == "thread" and any(os.environ.get(name) != "1" for name in THREAD_VARIABLES[:2]):
+        print("warning: the thread clock misses the work of other threads; "
+              "set OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1")
     print()
-    header = f"{'dtype':8} {'(B, D, H, T)':20} {'numpy ms':>10} {'torch ms':>10} {'numpy/torch':>12} {'target':>8}  {'grad diff':>9}"
+    header = (
+        f"{'dtype':8} {'(B, D, H, T)':20} {'numpy ms':>10} {'torch ms':>10} {'numpy/torch':>12} "
+        f"{'target':>8}  {'grad diff':>9}"
+    )
     print(header)
     print("-" * len(header))
     rows = []
     for dtype in args.dtype:
         for size in sizes:
             run_numpy, run_torch, difference = make_work(model, *size, dtype)
-            t_numpy, t_torch = alternate(run_numpy, run_torch, repeat)
+            t_numpy, t_torch = alternate([run_numpy, run_torch], repeat, clock=clock)
             target = TARGETS.get((dtype, size)) if args.model == "lstm" else None
             ratio = t_numpy / t_torch
             verdict = "" if target is None else f"≤ {target:.1f} {'ok' if ratio <= target else 'MISS'}"
             print(
-                f"{dtype:8} {str(size):20} {t_numpy * 1e3:10.2f} {t_torch * 1e3:10.2f} {ratio:12.2f} {verdict:>8}  {difference:9.1e}",
+                f"{dtype:8} {str(size):20} {t_numpy * 1e3:10.2f} {t_torch * 1e3:10.2f} {ratio:12.2f} "
+                f"{verdict:>8}  {difference:9.1e}",
                 flush=True,
             )
-            rows.append({"dtype": dtype, "size": size, "numpy_s": t_numpy, "torch_s": t_torch, "ratio": ratio, "target": target})
+            rows.append(
+                {"dtype": dtype, "size": size, "numpy_s": t_numpy, "torch_s": t_torch, "ratio": ratio, "target": target}
+            )
 
     if not args.no_peak:
         dtype = "float32"
-        run_numpy = numpy_runner(model, *problem(model, *peak_size, dtype))
-        seconds = median_time(run_numpy, max(3, repeat // 2))
-        achieved = matmul_flops(model, *peak_size) / seconds / 1e9
-        peak, shape = matmul_peak(model, *peak_size, dtype, max(3, repeat // 2))
+        seconds, achieved, peak, shape = peak_fraction(model, peak_size, dtype, repeat, clock=clock)
         fraction = achieved / peak
         print()
-        print(f"{dtype} at (B, D, H, T) = {peak_size}:")
-        print(f"  numpy {args.model}: {seconds * 1e3:.1f} ms for {matmul_flops(model, *peak_size) / 1e9:.2f} GFLOP of matmul = {achieved:.1f} GFLOP/s")
+        print(f"{dtype} at (B, D, H, T) = {peak_size}, timed in turn with plain matrix products:")
+        gflop = matmul_flops(model, *peak_size) / 1e9
+        print(f"  numpy {args.model}: {seconds * 1e3:.1f} ms for {gflop:.2f} GFLOP of matmul = {achieved:.1f} GFLOP/s")
         print(f"  numpy matmul peak: {peak:.1f} GFLOP/s (best shape (m, k, n) = {shape})")
         print(f"  fraction of peak: {fraction:.0%} (target ≥ {PEAK_TARGET:.0%})")
-        rows.append({"dtype": dtype, "size": peak_size, "numpy_s": seconds, "gflops": achieved, "peak_gflops": peak, "fraction": fraction})
+        rows.append(
+            {"dtype": dtype, "size": peak_size, "numpy_s": seconds, "gflops": achieved, "peak_gflops": peak,
+             "fraction": fraction}
+        )
     return rows
 
 

@@ -30,7 +30,8 @@ _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _HTML_TAG = re.compile(r"<[^>\n]+>")
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_MARKUP_LINE = re.compile(r"^\s*(;?-{2,}8<-{2,}|!!!|\?\?\?|===|:::)")  # snippets, admonitions, tabs, mkdocstrings
+# Lines of markup, not prose: snippets, admonitions, tabs, mkdocstrings directives.
+_MARKUP_LINE = re.compile(r"^\s*(;?-{2,}8<-{2,}|!!!|\?\?\?|===|:::)")
 
 
 def markdown_prose(markdown):
@@ -182,7 +183,8 @@ def stream_layout(codes, batch_size):
     codes = np.asarray(codes)
     if codes.ndim != 1 or len(codes) < 2 * B:
         raise ValueError(
-            f"codes: expected a 1-D stream of at least 2 * batch_size = {2 * B} codes, got shape {codes.shape}"
+            f"codes: expected a 1-D stream of at least 2 * batch_size = {2 * B} codes, "
+            f"got shape {codes.shape}"
         )
     n = len(codes) // B
     return codes[: n * B].reshape(B, n)
@@ -217,7 +219,8 @@ def tbptt_chunks(streams, chunk_len):
     """
     k = check_int("chunk_len", chunk_len, minimum=1)
     if not isinstance(streams, np.ndarray) or streams.ndim != 2 or streams.shape[1] < 2:
-        raise ValueError(f"streams: expected a (B, N) array with N >= 2, got {getattr(streams, 'shape', streams)}")
+        got = streams.shape if isinstance(streams, np.ndarray) else type(streams).__name__
+        raise ValueError(f"streams: expected a (B, N) array with N >= 2, got {got}")
     n = streams.shape[1]
     for start in range(0, n - 1, k):
         stop = min(start + k, n - 1)

@@ -30,14 +30,17 @@ from .models import CharLM, SequenceRegressor, SequenceTagger
 from .train import (predict, rollout, sample_text, seed_everything, sequence_cross_entropy,
                     stream_loss, train)
 
-# Every experiment starts an LSTM with forget-gate bias 1 (Gers et al. 2000; Jozefowicz
-# et al. 2015): on the adding problem it leaves the plateau a few hundred steps sooner.
-# Pass ``forget_bias=None`` for PyTorch's initialisation.
+# Every experiment starts an LSTM with forget-gate bias 1, the usual recommendation
+# (Gers et al. 2000; Jozefowicz et al. 2015); pass ``forget_bias=None`` for PyTorch's
+# initialisation. On the adding problem (T = 100, 3 seeds) it made no consistent
+# difference: the LSTM left the plateau after 1,300-2,200 steps with it, 1,600-2,400 without.
 
 # Pass lines, from the book's table of experiments (shared/facts.md).
 ADDING_PASS_MSE = 0.0015  # LSTM, H = 64, Adam 3e-3, batch 50, clip 1: below it in about 55 s
-HS_STOP_MSE = 0.01  # H&S 1997 §5.4 stop training when the average error is below 0.01
+HS_STOP_MSE = 0.01  # H&S 1997 §5.4 stop when the average training error is below 0.01 (and the
+# 2,000 most recent sequences are processed correctly)
 HS_TOLERANCE = 0.04  # H&S 1997 §5.4: a sequence is correct if |error| < 0.04
+COPY_PASS_FRACTION = 0.9  # ours, not published: below 0.9 x the memoryless baseline
 
 
 def _data_rngs(seed):
@@ -51,7 +54,9 @@ def _settings(arguments):
     Called first thing in a ``run_*`` function, where ``locals()`` holds just the arguments.
     """
     def plain(value):
-        return str(value) if isinstance(value, Path) else list(value) if isinstance(value, tuple) else value
+        if isinstance(value, Path):
+            return str(value)
+        return list(value) if isinstance(value, tuple) else value
 
     return {k: plain(v) for k, v in arguments.items() if k != "progress"}
 
@@ -116,8 +121,8 @@ def run_adding(*, model="lstm", seq_len=100, form="modern", steps=3000, hidden=6
 
 
 # --8<-- [start:run_charlm]
-def run_charlm(*, model="lstm", docs=None, language="both", steps=600, hidden=128, forget_bias=1.0, lr=3e-3,
-               batch_size=32, chunk_len=64, clip=1.0, eval_every=100, sample_len=300,
+def run_charlm(*, model="lstm", docs=None, language="both", steps=600, hidden=128, forget_bias=1.0,
+               lr=3e-3, batch_size=32, chunk_len=64, clip=1.0, eval_every=100, sample_len=300,
                temperatures=(0.5, 1.0), seed=0, device="cpu", progress=True):
     """A character language model on the book's own text, trained with truncated BPTT.
 
@@ -159,8 +164,9 @@ def run_charlm(*, model="lstm", docs=None, language="both", steps=600, hidden=12
 
 
 # --8<-- [start:run_reber]
-def run_reber(*, model="lstm", steps=1500, hidden=16, forget_bias=1.0, lr=1e-2, batch_size=16, clip=1.0,
-              eval_every=100, train_size=256, test_size=256, seed=0, device="cpu", progress=True):
+def run_reber(*, model="lstm", steps=1500, hidden=16, forget_bias=1.0, lr=1e-2, batch_size=16,
+              clip=1.0, eval_every=100, train_size=256, test_size=256, seed=0, device="cpu",
+              progress=True):
     """Next-symbol prediction on the embedded Reber grammar (H&S 1997 §5.1, Table 1).
 
     Trains on ``train_size`` random strings with cross-entropy on the next symbol and
@@ -188,12 +194,14 @@ def run_reber(*, model="lstm", steps=1500, hidden=16, forget_bias=1.0, lr=1e-2, 
                     evaluate=evaluate, eval_every=eval_every, device=device, progress=progress,
                     desc=f"reber {model}")
     final = history["eval"][-1]
-    solved = next((e["step"] for e in history["eval"] if e["train_correct"] == e["test_correct"] == 1.0), None)
+    solved = next((e["step"] for e in history["eval"]
+                   if e["train_correct"] == e["test_correct"] == 1.0), None)
     summary = {"training strings correct (final)": f"{final['train_correct']:.1%}",
                "test strings correct (final)": f"{final['test_correct']:.1%}",
                "all strings first correct after": "never" if solved is None
                else f"{solved * batch_size} sequences (step {solved})",
-               "H&S 1997 Table 1, LSTM": "97-100 % of trials, after 8,440-39,740 sequences"}
+               "H&S 1997 Table 1": "LSTM 97-100 % of trials, after 8,440-39,740 sequences; "
+                                   "Elman net 0 %"}
     return _result(
         "reber", f"Embedded Reber grammar, {model.upper()}, H = {hidden}", settings, history,
         metric="test_correct", log_metric=False, summary=summary, passed=solved is not None,
@@ -202,8 +210,9 @@ def run_reber(*, model="lstm", steps=1500, hidden=16, forget_bias=1.0, lr=1e-2, 
 
 
 # --8<-- [start:run_sine]
-def run_sine(*, model="lstm", seq_len=100, horizon=1, noise=0.1, steps=400, hidden=32, forget_bias=1.0, lr=3e-3,
-             batch_size=32, clip=1.0, eval_every=50, test_size=256, seed=0, device="cpu", progress=True):
+def run_sine(*, model="lstm", seq_len=100, horizon=1, noise=0.1, steps=1000, hidden=32, forget_bias=1.0,
+             lr=3e-3, batch_size=32, clip=1.0, eval_every=50, test_size=256, seed=0, device="cpu",
+             progress=True):
     """Forecasting a noisy sine: one-step (``horizon=1``) or direct multi-step prediction.
 
     The model reads x_0 .. x_t and predicts x_{t+1} .. x_{t+K} at every step. The test
@@ -241,25 +250,32 @@ def _forecast_example(net, test, device):
     """Forecasts on the first test sequence; closed loop from mid-sequence when one-step."""
     T, K = test.ys.shape[0], test.ys.shape[-1]
     warmup = T // 2
-    closed = rollout(net, test.xs[:warmup, :1], T - warmup, device)[:, 0, 0].tolist() if K == 1 else None
+    closed = None
+    if K == 1:
+        closed = rollout(net, test.xs[:warmup, :1], T - warmup, device)[:, 0, 0].tolist()
     return {"observed": test.xs[:, 0, 0].tolist(), "clean": test.clean[:, 0, 0].tolist(),
-            "predicted": predict(net, test, device)[:, 0, 0].tolist(), "warmup": warmup, "rollout": closed}
+            "predicted": predict(net, test, device)[:, 0, 0].tolist(), "warmup": warmup,
+            "rollout": closed}
 
 
 # --8<-- [start:run_copy]
-def run_copy(*, model="lstm", seq_len=100, steps=500, hidden=128, forget_bias=1.0, lr=1e-3, batch_size=32, clip=1.0,
-             eval_every=50, test_size=256, seed=0, device="cpu", progress=True):
+def run_copy(*, model="lstm", seq_len=100, steps=1000, hidden=64, forget_bias=1.0, lr=3e-3,
+             batch_size=32, clip=1.0, eval_every=50, test_size=256, seed=0, device="cpu",
+             progress=True):
     """The copy task (Arjovsky et al. 2016): remember 10 symbols across ``seq_len`` blanks.
 
     Compares the test cross-entropy per step with the memoryless baseline
-    10 ln 8 / (T + 20): reaching it is easy, going below it needs real memory.
+    10 ln 8 / (T + 20): reaching it is easy, going below it needs real memory. Each
+    recalled symbol removes a tenth of the baseline's loss, so our pass line is
+    0.9 times the baseline: memory worth at least one of the ten symbols.
     """
     settings = _settings(locals())
     seed_everything(seed)
     train_rng, test_rng = _data_rngs(seed)
     test = tasks.copy_task(seq_len, test_size, test_rng)
     n_classes = test.xs.shape[-1]
-    net = SequenceTagger(n_classes, hidden, n_classes, cell=model, forget_bias=_lstm_only(model, forget_bias))
+    net = SequenceTagger(n_classes, hidden, n_classes, cell=model,
+                         forget_bias=_lstm_only(model, forget_bias))
 
     def evaluate(m):
         logits = torch.as_tensor(predict(m, test, device))
@@ -271,12 +287,14 @@ def run_copy(*, model="lstm", seq_len=100, steps=500, hidden=128, forget_bias=1.
                     desc=f"copy {model} T={seq_len}")
     final = history["eval"][-1]["test_ce"]
     baseline = tasks.copy_baseline(seq_len)
+    pass_line = COPY_PASS_FRACTION * baseline
     summary = {"test cross-entropy per step (nats)": f"{final:.4f}",
-               "memoryless baseline 10 ln 8 / (T + 20)": f"{baseline:.4f}"}
+               "memoryless baseline 10 ln 8 / (T + 20)": f"{baseline:.4f}",
+               "pass line (one symbol recalled)": f"{pass_line:.4f}"}
     return _result(
         "copy", f"Copy task, {model.upper()}, T = {seq_len}", settings, history,
-        metric="test_ce", log_metric=True, summary=summary, passed=final < baseline,
-        lines={"memoryless baseline": baseline})
+        metric="test_ce", log_metric=True, summary=summary, passed=final < pass_line,
+        lines={"memoryless baseline": baseline, "pass line": pass_line})
 # --8<-- [end:run_copy]
 
 
@@ -293,16 +311,16 @@ class Experiment:
 EXPERIMENTS = {e.name: e for e in (
     Experiment("adding", run_adding,
                "adding problem (H&S 1997, experiment 4): RNN stays at the trivial MSE 1/6, LSTM learns it",
-               "about 1 minute on a 2-core CPU with the defaults (LSTM, T = 100)"),
+               "1 to 1.5 minutes on a 2-core CPU with the defaults (LSTM, T = 100; the RNN less)"),
     Experiment("charlm", run_charlm,
                "character language model on the book's own text, truncated BPTT, samples",
                "about 1 minute on a 2-core CPU with the defaults"),
     Experiment("reber", run_reber,
                "embedded Reber grammar (H&S 1997 §5.1): next-symbol prediction, success rate",
-               "about 30 seconds on a 2-core CPU with the defaults"),
+               "about 20 s on a 2-core CPU with the defaults"),
     Experiment("sine", run_sine,
                "noisy sine forecasting: one-step and multi-step, against persistence",
-               "about 15 seconds on a 2-core CPU with the defaults"),
+               "about 20 s on a 2-core CPU with the defaults"),
     Experiment("copy", run_copy,
                "copy task (Arjovsky et al. 2016): recall 10 symbols after T blanks",
                "about 1 minute on a 2-core CPU with the defaults"),
@@ -348,7 +366,8 @@ def plot_learning_curve(result):
     ax_loss.set(title="training loss", xlabel="step", yscale="log")
     ax_loss.legend()
     steps = [e["step"] for e in history["eval"]]
-    ax_metric.plot(steps, [e[result["metric"]] for e in history["eval"]], "o-", color="C1", label=result["metric"])
+    values = [e[result["metric"]] for e in history["eval"]]
+    ax_metric.plot(steps, values, "o-", color="C1", label=result["metric"])
     for i, (label, value) in enumerate(result["lines"].items()):
         ax_metric.axhline(value, ls="--", color=f"C{i + 2}", label=f"{label} ({value:.4g})")
     ax_metric.set(title=result["metric"], xlabel="step", yscale="log" if result["log_metric"] else "linear")
@@ -372,7 +391,7 @@ def plot_forecast(example):
         ax.plot(np.arange(w, w + len(example["rollout"])), example["rollout"], color="C2",
                 label=f"closed loop after step {w}")
     ax.set(xlabel="t", title="forecast on a test sequence")
-    ax.legend(loc="upper right")
+    fig.legend(loc="outside lower center", ncols=4)
     return fig
 
 

@@ -89,7 +89,9 @@ def check_gradient(f, inputs, grads, eps=1e-5):
     True
     """
     if set(inputs) != set(grads):
-        raise ValueError(f"grads: expected the keys of inputs {sorted(inputs)}, got {sorted(grads)}")
+        raise ValueError(
+            f"grads: expected the keys of inputs {sorted(inputs)}, got {sorted(grads)}"
+        )
     errors = []
     for name, x in inputs.items():
         check_array(f"inputs[{name!r}]", x, dtype=np.float64)

@@ -124,13 +124,15 @@ def init(input_size, hidden_size, rng=None, dtype=np.float64):
     def uniform(*shape):
         return rng.uniform(-k, k, size=shape).astype(dtype)
 
-    return Params(W_ih=uniform(3 * H, D), W_hh=uniform(3 * H, H), b_ih=uniform(3 * H), b_hh=uniform(3 * H))
+    return Params(
+        W_ih=uniform(3 * H, D), W_hh=uniform(3 * H, H), b_ih=uniform(3 * H), b_hh=uniform(3 * H)
+    )
 # --8<-- [end:init]
 
 
 # --8<-- [start:step]
 def step(x, state, params, *, variant="pytorch"):
-    """One time step of the GRU (PyTorch ``nn.GRU`` docs, or Cho et al. 2014 with ``variant="cho"``).
+    """One time step of the GRU (PyTorch ``nn.GRU`` docs; Cho et al. 2014 with ``variant="cho"``).
 
     Args:
         x: inputs at this step (B, D).
@@ -216,7 +218,8 @@ def _forward_pytorch(ax, hs, hn, params):
     """
     for t in range(len(ax)):
         r, z, n = split_gates(ax[t])  # views, holding x_t W_i·^T + b_i· until overwritten
-        ah_r, ah_z, ah_n = split_gates(hs[t] @ params.W_hh.T + params.b_hh)  # one product, three gates
+        ah = hs[t] @ params.W_hh.T + params.b_hh  # one product for the three gates
+        ah_r, ah_z, ah_n = split_gates(ah)
         sigmoid(r + ah_r, out=r)
         sigmoid(z + ah_z, out=z)
         np.tanh(n + r * ah_n, out=n)
@@ -258,12 +261,13 @@ def backward(dhs, cache, d_state=None):
         ∂L/∂ax_n = ∂L/∂h_t ⊙ (1 − z_t) ⊙ (1 − n_t²)
         ∂L/∂ax_z = ∂L/∂h_t ⊙ (h_{t-1} − n_t) ⊙ z_t (1 − z_t)
         ∂L/∂ax_r = ∂L/∂ax_n ⊙ ah_n ⊙ r_t (1 − r_t)
-        ∂L/∂ah_n = ∂L/∂ax_n ⊙ r_t;   ∂L/∂ah_r = ∂L/∂ax_r;   ∂L/∂ah_z = ∂L/∂ax_z
+        ∂L/∂ah_n = ∂L/∂ax_n ⊙ r_t;  ∂L/∂ah_r = ∂L/∂ax_r;  ∂L/∂ah_z = ∂L/∂ax_z
         ∂L/∂h_{t-1} = ∂L/∂h_t ⊙ z_t + ∂L/∂a_h W_hh
 
     In Cho's variant the reset gate acts on h_{t-1} itself: with
-    ∂L/∂(r_t ⊙ h_{t-1}) = ∂L/∂ax_n W_hn, we get ∂L/∂ax_r = ∂L/∂(r_t ⊙ h_{t-1}) ⊙ h_{t-1}
-    ⊙ r_t (1 − r_t), and h_{t-1} receives ∂L/∂(r_t ⊙ h_{t-1}) ⊙ r_t as well.
+    ∂L/∂(r_t ⊙ h_{t-1}) = ∂L/∂ax_n W_hn, we get
+    ∂L/∂ax_r = ∂L/∂(r_t ⊙ h_{t-1}) ⊙ h_{t-1} ⊙ r_t (1 − r_t),
+    and h_{t-1} receives ∂L/∂(r_t ⊙ h_{t-1}) ⊙ r_t as well.
     The weight gradients sum over steps, so they are computed after the loop, one
     matrix product each.
 
@@ -302,13 +306,13 @@ def _backward_pytorch(dhs, cache, dh):
         # --8<-- [start:backward_step]
         r, z, n = split_gates(cache.gates[t])
         dax_r, dax_z, dax_n = split_gates(dax[t])
-        dh += dhs[t]
-        dax_n[:] = dh * (1 - z) * (1 - n**2)
-        dax_z[:] = dh * (hs[t] - n) * z * (1 - z)
-        dax_r[:] = dax_n * hn[t] * r * (1 - r)
-        dah[t, :, : 2 * H] = dax[t, :, : 2 * H]
-        dah[t, :, 2 * H :] = dax_n * r
-        dh = dh * z + dah[t] @ params.W_hh
+        dh += dhs[t]  # ∂L/∂h, all of it now
+        dax_n[:] = dh * (1 - z) * (1 - n**2)  # through h = (1 − z) ⊙ n + z ⊙ h_prev, tanh
+        dax_z[:] = dh * (hs[t] - n) * z * (1 - z)  # ∂h/∂z = h_prev − n, then σ
+        dax_r[:] = dax_n * hn[t] * r * (1 - r)  # r multiplies ah_n = h_prev W_hn^T + b_hn
+        dah[t, :, : 2 * H] = dax[t, :, : 2 * H]  # ah_r and ah_z enter like ax_r and ax_z
+        dah[t, :, 2 * H :] = dax_n * r  # ah_n enters through r ⊙ ah_n
+        dh = dh * z + dah[t] @ params.W_hh  # ∂L/∂h_prev: directly, and through a_h
         # --8<-- [end:backward_step]
     dax_flat, dah_flat = dax.reshape(T * B, 3 * H), dah.reshape(T * B, 3 * H)
     grads = Params(
@@ -333,12 +337,12 @@ def _backward_cho(dhs, cache, dh):
     for t in reversed(range(T)):
         r, z, n = split_gates(cache.gates[t])
         dax_r, dax_z, dax_n = split_gates(dax[t])
-        dh += dhs[t]
+        dh += dhs[t]  # ∂L/∂h, all of it now
         dax_n[:] = dh * (1 - z) * (1 - n**2)
         dax_z[:] = dh * (hs[t] - n) * z * (1 - z)
-        drh = dax_n @ W_hn  # ∂L/∂(r_t ⊙ h_{t-1})
+        drh = dax_n @ W_hn  # ∂L/∂(r ⊙ h_prev)
         dax_r[:] = drh * hs[t] * r * (1 - r)
-        dh = dh * z + drh * r + dax[t, :, : 2 * H] @ W_hrz
+        dh = dh * z + drh * r + dax[t, :, : 2 * H] @ W_hrz  # ∂L/∂h_prev: three paths
     dax_flat = dax.reshape(T * B, 3 * H)
     db = dax_flat.sum(axis=0)  # b_ih and b_hh enter a_x + a_h alike (b_hn is outside r_t here)
     W_hh = np.concatenate(

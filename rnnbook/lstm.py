@@ -31,9 +31,26 @@ from typing import ClassVar
 import numpy as np
 
 from rnnbook import rnn
-from rnnbook._validate import as_rng, check_array, check_dtype, check_float, check_int, check_same_dtype
+from rnnbook._validate import (
+    as_rng,
+    check_array,
+    check_dtype,
+    check_float,
+    check_int,
+    check_same_dtype,
+)
 
-__all__ = ["Params", "Cache", "sigmoid", "split_gates", "gates", "init", "step", "forward", "backward"]
+__all__ = [
+    "Params",
+    "Cache",
+    "sigmoid",
+    "split_gates",
+    "gates",
+    "init",
+    "step",
+    "forward",
+    "backward",
+]
 
 
 # --8<-- [start:params]
@@ -130,13 +147,11 @@ def gates(a, out=None):
     (0.5, 0.0)
     """
     out = np.empty_like(a) if out is None else out
-    a_i, a_f, a_g, a_o = split_gates(a)
-    i, f, g, o = split_gates(out)
-    sigmoid(a_i, out=i)
-    sigmoid(a_f, out=f)
-    np.tanh(a_g, out=g)
-    sigmoid(a_o, out=o)
-    return i, f, g, o
+    H = a.shape[-1] // 4
+    sigmoid(a[..., : 2 * H], out=out[..., : 2 * H])  # i and f, side by side
+    np.tanh(a[..., 2 * H : 3 * H], out=out[..., 2 * H : 3 * H])  # g
+    sigmoid(a[..., 3 * H :], out=out[..., 3 * H :])  # o
+    return split_gates(out)
 # --8<-- [end:gates]
 
 
@@ -166,7 +181,9 @@ def init(input_size, hidden_size, rng=None, dtype=np.float64, *, forget_bias=Non
     def uniform(*shape):
         return rng.uniform(-k, k, size=shape).astype(dtype)
 
-    params = Params(W_ih=uniform(4 * H, D), W_hh=uniform(4 * H, H), b_ih=uniform(4 * H), b_hh=uniform(4 * H))
+    params = Params(
+        W_ih=uniform(4 * H, D), W_hh=uniform(4 * H, H), b_ih=uniform(4 * H), b_hh=uniform(4 * H)
+    )
     if forget_bias is not None:
         params.b_ih[H : 2 * H] = check_float("forget_bias", forget_bias)
         params.b_hh[H : 2 * H] = 0
@@ -191,7 +208,8 @@ def _check_inputs(name, x, state, params):
 def _check_pair(name, pair, dims):
     """Check that ``pair`` is a tuple of two (B, H) arrays of one dtype."""
     if not isinstance(pair, tuple | list) or len(pair) != 2:
-        given = f"a {type(pair).__name__}" if not isinstance(pair, tuple | list) else f"{len(pair)} items"
+        is_sequence = isinstance(pair, tuple | list)
+        given = f"{len(pair)} items" if is_sequence else f"a {type(pair).__name__}"
         raise TypeError(f"{name}: expected None or a pair (h, c) of (B, H) arrays, got {given}")
     h = check_array(f"{name}[0]", pair[0], shape=("B", "H"), dims=dims)
     c = check_array(f"{name}[1]", pair[1], shape=("B", "H"), dims=dims)
@@ -275,7 +293,10 @@ def forward(xs, state, params):
 def _check_backward(dhs, cache, d_state):
     """Check backward's arguments against the cache; return (∂L/∂h_T, ∂L/∂c_T), copies."""
     if not isinstance(cache, Cache):
-        raise TypeError(f"cache: expected the {rnn._qualname(Cache)} returned by forward, got {rnn._qualname(type(cache))}")
+        raise TypeError(
+            f"cache: expected the {rnn._qualname(Cache)} returned by forward, "
+            f"got {rnn._qualname(type(cache))}"
+        )
     T, B, _ = cache.xs.shape
     dims = {"T": T, "B": B, "H": cache.params.hidden_size}
     check_array("dhs", dhs, shape=("T", "B", "H"), dims=dims)
@@ -295,14 +316,15 @@ def backward(dhs, cache, d_state=None):
 
     Going from t = T down to 1, with a_t the stacked pre-activations of the gates:
 
-        ∂L/∂h_t     = dhs[t] + (the part coming back from step t+1)
-        ∂L/∂c_t    += ∂L/∂h_t ⊙ o_t ⊙ (1 − tanh²(c_t))           from h_t = o_t ⊙ tanh(c_t)
-        ∂L/∂a_o     = ∂L/∂h_t ⊙ tanh(c_t) ⊙ o_t (1 − o_t)         σ' = σ (1 − σ)
-        ∂L/∂a_i     = ∂L/∂c_t ⊙ g_t ⊙ i_t (1 − i_t)
-        ∂L/∂a_f     = ∂L/∂c_t ⊙ c_{t-1} ⊙ f_t (1 − f_t)
-        ∂L/∂a_g     = ∂L/∂c_t ⊙ i_t ⊙ (1 − g_t²)                  tanh' = 1 − tanh²
-        ∂L/∂c_{t-1} = ∂L/∂c_t ⊙ f_t                               the constant error carousel
-        ∂L/∂h_{t-1} = ∂L/∂a_t W_hh
+        ∂L/∂h_t      = dhs[t] + (the part coming back from step t+1)
+        ∂L/∂c_t     += ∂L/∂h_t ⊙ o_t ⊙ (1 − tanh²(c_t))    from h_t = o_t ⊙ tanh(c_t)
+        ∂L/∂i_t = ∂L/∂c_t ⊙ g_t,   ∂L/∂f_t = ∂L/∂c_t ⊙ c_{t-1},
+        ∂L/∂g_t = ∂L/∂c_t ⊙ i_t,   ∂L/∂o_t = ∂L/∂h_t ⊙ tanh(c_t)
+        ∂L/∂a_t      = [∂L/∂i_t, ∂L/∂f_t, ∂L/∂g_t, ∂L/∂o_t]
+                       ⊙ [σ'(a_i), σ'(a_f), tanh'(a_g), σ'(a_o)]
+                       with σ' = σ (1 − σ), tanh' = 1 − tanh², read off the gates
+        ∂L/∂c_{t-1}  = ∂L/∂c_t ⊙ f_t                      the constant error carousel
+        ∂L/∂h_{t-1}  = ∂L/∂a_t W_hh
 
     The weight gradients sum over steps, so they are computed after the loop,
     one matrix product each.
@@ -310,7 +332,7 @@ def backward(dhs, cache, d_state=None):
     Args:
         dhs: ∂L/∂h_t from the loss at each step (T, B, H).
         cache: from :func:`forward`.
-        d_state: (∂L/∂h_T, ∂L/∂c_T) from beyond the sequence, each (B, H), or None for zeros.
+        d_state: (∂L/∂h_T, ∂L/∂c_T) from beyond the sequence, each (B, H); None for zeros.
 
     Returns:
         grads: a :class:`Params` of gradients;
@@ -319,7 +341,8 @@ def backward(dhs, cache, d_state=None):
 
     >>> params = init(3, 4, rng=0)
     >>> hs, (h, c), cache = forward(np.ones((5, 2, 3)), None, params)
-    >>> grads, dxs, (dh0, dc0) = backward(np.zeros_like(hs), cache, (np.zeros_like(h), np.ones_like(c)))
+    >>> d_state = (np.zeros_like(h), np.ones_like(c))
+    >>> grads, dxs, (dh0, dc0) = backward(np.zeros_like(hs), cache, d_state)
     >>> grads.W_ih.shape, dxs.shape, dh0.shape, dc0.shape
     ((16, 3), (5, 2, 3), (2, 4), (2, 4))
     """
@@ -334,10 +357,13 @@ def backward(dhs, cache, d_state=None):
         da_i, da_f, da_g, da_o = split_gates(das[t])
         dh += dhs[t]  # ∂L/∂h, all of it now
         dc += dh * o * (1 - tanh_cs[t] ** 2)  # ∂L/∂c, all of it now
-        da_o[:] = dh * tanh_cs[t] * o * (1 - o)
-        da_i[:] = dc * g * i * (1 - i)
-        da_f[:] = dc * cs[t] * f * (1 - f)
-        da_g[:] = dc * i * (1 - g**2)
+        np.multiply(dc, g, out=da_i)  # ∂L/∂i, ∂L/∂f, ∂L/∂g, ∂L/∂o first ...
+        np.multiply(dc, cs[t], out=da_f)
+        np.multiply(dc, i, out=da_g)
+        np.multiply(dh, tanh_cs[t], out=da_o)
+        slopes = cache.gates[t] * (1 - cache.gates[t])  # ... then times σ' = σ (1 − σ) ...
+        slopes[:, 2 * H : 3 * H] = 1 - g**2  # ... and tanh' = 1 − tanh² for g
+        das[t] *= slopes
         dc *= f  # ∂L/∂c_prev
         dh = das[t] @ params.W_hh  # ∂L/∂h_prev
         # --8<-- [end:backward_step]

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from ._validate import check_choice, check_float, check_int
 
@@ -75,28 +74,10 @@ def set_forget_bias(lstm, value=1.0):
 # --8<-- [end:forget_bias]
 
 
-def run_rnn(rnn, xs, state=None, lengths=None):
-    """Run ``rnn`` over (T, B, D) inputs; with ``lengths``, stop each sequence at its own end.
-
-    With lengths the batch is packed, so the returned state is each sequence's
-    state after its last valid step, and outputs on padding steps are zero.
-
-    Returns:
-        ``(outputs (T, B, H), state)``.
-
-    >>> rnn = nn.GRU(1, 2)
-    >>> out, h = run_rnn(rnn, torch.ones(3, 2, 1), lengths=torch.tensor([3, 1]))
-    >>> out[1:, 1].abs().sum().item(), torch.equal(h[0, 1], out[0, 1])
-    (0.0, True)
-    """
-    if xs.ndim != 3:
-        raise ValueError(f"xs: expected shape (T, B, D), got {tuple(xs.shape)}")
-    if lengths is None or bool((lengths == xs.shape[0]).all()):
-        return rnn(xs, state)  # no padding: packing would give the same result, slower
-    packed = pack_padded_sequence(xs, lengths.cpu(), enforce_sorted=False)
-    out, state = rnn(packed, state)
-    out, _ = pad_packed_sequence(out, total_length=xs.shape[0])
-    return out, state
+def _check_inputs(xs):
+    """Recurrent layers here read float inputs of shape (T, B, D)."""
+    if xs.ndim != 3 or not xs.is_floating_point():
+        raise ValueError(f"xs: expected float inputs of shape (T, B, D), got {xs.dtype} {tuple(xs.shape)}")
 
 
 # --8<-- [start:charlm]
@@ -152,7 +133,10 @@ class SequenceRegressor(nn.Module):
     """Many-to-one: read a whole sequence, then predict from the last hidden state.
 
     Used for the adding problem: inputs (T, B, D) -> outputs (B, O). With
-    ``lengths`` the prediction is made after each sequence's own last step.
+    ``lengths`` (B,) each prediction is read at its sequence's own last step,
+    t = lengths[b] - 1; the padding after it cannot change that output, because
+    the network only looks back. (The returned state is the one after the last,
+    padded step.)
 
     >>> model = SequenceRegressor(2, 8, cell="rnn")
     >>> y, h = model(torch.zeros(7, 3, 2), lengths=torch.tensor([7, 5, 6]))
@@ -168,9 +152,13 @@ class SequenceRegressor(nn.Module):
 
     def forward(self, xs, state=None, lengths=None):
         """(T, B, D) -> ``(predictions (B, O), state)``."""
-        _, state = run_rnn(self.rnn, xs, state, lengths)
-        h = state[0] if isinstance(state, tuple) else state  # the LSTM's state is (h, c)
-        return self.head(h[-1]), state  # h[-1]: the last layer at each sequence's end
+        _check_inputs(xs)
+        hs, state = self.rnn(xs, state)  # hs: (T, B, H), the last layer at every step
+        if lengths is None:
+            last = hs[-1]
+        else:
+            last = hs[lengths.to(hs.device) - 1, torch.arange(xs.shape[1], device=hs.device)]
+        return self.head(last), state
 # --8<-- [end:regressor]
 
 
@@ -180,6 +168,7 @@ class SequenceTagger(nn.Module):
 
     Used for next-symbol prediction on the Reber grammar and the copy task
     (O logits per step) and for forecasting a time series (O predicted values).
+    With ``lengths`` (B,), the outputs on padding steps (t >= lengths[b]) are zero.
 
     >>> model = SequenceTagger(7, 16, 7, cell="lstm", forget_bias=1.0)
     >>> out, (h, c) = model(torch.zeros(12, 4, 7))
@@ -194,7 +183,12 @@ class SequenceTagger(nn.Module):
         self.head = nn.Linear(hidden_size, check_int("output_size", output_size, minimum=1))
 
     def forward(self, xs, state=None, lengths=None):
-        """(T, B, D) -> ``(outputs (T, B, O), state)``; padding steps read zero hidden states."""
-        hs, state = run_rnn(self.rnn, xs, state, lengths)
-        return self.head(hs), state
+        """(T, B, D) -> ``(outputs (T, B, O), state)``."""
+        _check_inputs(xs)
+        hs, state = self.rnn(xs, state)
+        out = self.head(hs)
+        if lengths is not None:
+            valid = torch.arange(xs.shape[0], device=xs.device)[:, None] < lengths.to(xs.device)
+            out = out * valid[:, :, None]
+        return out, state
 # --8<-- [end:tagger]

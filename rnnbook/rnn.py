@@ -41,7 +41,12 @@ from rnnbook._validate import (
 __all__ = ["Params", "Cache", "init", "step", "forward", "backward"]
 
 # Our names and PyTorch's, for a one-layer module.
-TORCH_NAMES = {"W_ih": "weight_ih_l0", "W_hh": "weight_hh_l0", "b_ih": "bias_ih_l0", "b_hh": "bias_hh_l0"}
+TORCH_NAMES = {
+    "W_ih": "weight_ih_l0",
+    "W_hh": "weight_hh_l0",
+    "b_ih": "bias_ih_l0",
+    "b_hh": "bias_hh_l0",
+}
 
 
 # --8<-- [start:params]
@@ -91,7 +96,7 @@ class Params:
         return self.W_ih.dtype
 
     def arrays(self):
-        """The four arrays as a dict ``{"W_ih": ..., "W_hh": ..., "b_ih": ..., "b_hh": ...}`` (no copies).
+        """The four arrays as a dict ``{"W_ih": W_ih, "W_hh": W_hh, ...}`` (no copies).
 
         >>> list(init(3, 5, rng=0).arrays())
         ['W_ih', 'W_hh', 'b_ih', 'b_hh']
@@ -171,14 +176,22 @@ class Params:
         expected = getattr(torch.nn, cls.TORCH)
         if not isinstance(module, expected):
             raise TypeError(f"module: expected a torch.nn.{cls.TORCH}, got {type(module).__name__}")
-        for attr, value in {"num_layers": 1, "bias": True, "bidirectional": False, "proj_size": 0}.items():
+        settings = {"num_layers": 1, "bias": True, "bidirectional": False, "proj_size": 0}
+        for attr, value in settings.items():
             if getattr(module, attr) != value:
                 raise ValueError(f"module: expected {attr}={value!r}, got {getattr(module, attr)!r}")
         if module.mode != cls.TORCH_MODE:
-            raise ValueError(f"module: expected mode {cls.TORCH_MODE!r} (nonlinearity='tanh'), got {module.mode!r}")
-        arrays = {name: getattr(module, torch_name).detach().cpu().numpy().copy() for name, torch_name in TORCH_NAMES.items()}
+            raise ValueError(
+                f"module: expected mode {cls.TORCH_MODE!r} (nonlinearity='tanh'), got {module.mode!r}"
+            )
+        arrays = {
+            name: getattr(module, torch_name).detach().cpu().numpy().copy()
+            for name, torch_name in TORCH_NAMES.items()
+        }
         if arrays["W_ih"].dtype not in FLOAT_DTYPES:
-            raise TypeError(f"module: expected float32 or float64 weights, got {module.weight_ih_l0.dtype}")
+            raise TypeError(
+                f"module: expected float32 or float64 weights, got {module.weight_ih_l0.dtype}"
+            )
         return cls(**arrays)
 
     # --8<-- [start:to_torch]
@@ -256,7 +269,10 @@ def init(input_size, hidden_size, rng=None, dtype=np.float64):
 
 
 def _check_inputs(name, x, h, params, params_class=Params):
-    """Check params, the input ``x`` (B, D) or ``xs`` (T, B, D) and the state h; return h (zeros for None)."""
+    """Check params, the input ``x`` (B, D) or ``xs`` (T, B, D) and the state h.
+
+    Returns h, or zeros for None.
+    """
     dims = params_class.check(params)
     check_array(name, x, shape=("T", "B", "D") if name == "xs" else ("B", "D"), dims=dims)
     if dims.get("T") == 0:
@@ -336,14 +352,19 @@ def forward(xs, state, params):
 def _check_backward(dhs, cache, d_state, cache_class=Cache):
     """Check backward's arguments against the cache; return ∂L/∂h_T (a copy; zeros for None)."""
     if not isinstance(cache, cache_class):
-        raise TypeError(f"cache: expected the {_qualname(cache_class)} returned by forward, got {_qualname(type(cache))}")
+        raise TypeError(
+            f"cache: expected the {_qualname(cache_class)} returned by forward, "
+            f"got {_qualname(type(cache))}"
+        )
     T, B, _ = cache.xs.shape
     dims = {"T": T, "B": B, "H": cache.params.hidden_size}
     check_array("dhs", dhs, shape=("T", "B", "H"), dims=dims)
     if d_state is None:
         d_state = np.zeros((B, dims["H"]), dtype=dhs.dtype)
     elif isinstance(d_state, tuple | list):
-        raise TypeError(f"d_state: expected None or one array dh (B, H), got a {type(d_state).__name__}")
+        raise TypeError(
+            f"d_state: expected None or one array dh (B, H), got a {type(d_state).__name__}"
+        )
     else:
         check_array("d_state", d_state, shape=("B", "H"), dims=dims)
     check_same_dtype(cache=cache.xs, dhs=dhs, d_state=d_state)
@@ -384,12 +405,12 @@ def backward(dhs, cache, d_state=None):
     params, xs, hs = cache.params, cache.xs, cache.hs
     T, B, D = xs.shape
     H = params.hidden_size
-    das = np.empty_like(dhs)  # ∂L/∂a_t
+    das = np.empty((T, B, H), dtype=dhs.dtype)  # ∂L/∂a_t
     for t in reversed(range(T)):
         # --8<-- [start:backward_step]
-        dh = dh + dhs[t]  # ∂L/∂h_t: from the loss at t and from step t+1
+        dh += dhs[t]  # ∂L/∂h, all of it now: from the loss here and from the step after
         das[t] = dh * (1 - hs[t + 1] ** 2)  # tanh'(a) = 1 − tanh(a)²
-        dh = das[t] @ params.W_hh  # ∂L/∂h_{t-1}
+        dh = das[t] @ params.W_hh  # ∂L/∂h_prev
         # --8<-- [end:backward_step]
     da = das.reshape(T * B, H)
     db = da.sum(axis=0)  # Σ_t ∂L/∂a_t: b_ih and b_hh enter a_t alike

@@ -299,7 +299,7 @@ def one_hot(tokens, n_classes, *, dtype=np.float32):
 REBER_SYMBOLS = "BTSXPVE"
 
 # --8<-- [start:reber_grammar]
-# Reber's grammar as drawn in H&S 1997, Fig. 5: node -> ((symbol, next node), ...).
+# Reber's grammar as drawn in H&S 1997, §5.1: node -> ((symbol, next node), ...).
 # A string starts with B at node 1; reaching node 6 emits E and ends it.
 REBER_GRAPH = {
     1: (("T", 2), ("P", 3)),
@@ -334,7 +334,7 @@ def reber_string(rng=None):
 
 
 def embedded_reber_string(rng=None):
-    """A string of the embedded Reber grammar (H&S 1997, §5.1, Fig. 6).
+    """A string of the embedded Reber grammar (H&S 1997, §5.1).
 
     B, then T or P, then a Reber string, then the *same* T or P, then E. Predicting
     the second-to-last symbol needs the second symbol, remembered across the whole
@@ -432,7 +432,8 @@ def reber_correct(scores, legal, lengths):
     dims = {}
     check_array("scores", scores, shape=("T", "B", "V"), dims=dims)
     if not isinstance(legal, np.ndarray) or legal.dtype != bool or legal.shape != scores.shape:
-        raise ValueError(f"legal: expected a bool array of shape {scores.shape}, got {getattr(legal, 'shape', legal)!r}")
+        got = f"{legal.dtype} {legal.shape}" if isinstance(legal, np.ndarray) else type(legal).__name__
+        raise ValueError(f"legal: expected a bool array of shape {scores.shape}, got {got}")
     lengths = np.asarray(lengths)
     if lengths.shape != (dims["B"],):
         raise ValueError(f"lengths: expected shape (B,) = ({dims['B']},), got {lengths.shape}")

@@ -8,7 +8,9 @@ It returns its history as plain data (lists of floats), ready for a plot or JSON
 
 Runs are deterministic on the CPU: :func:`seed_everything` seeds torch, numpy and
 Python's ``random`` before the model is built, and the data come from seeded numpy
-generators.
+generators. (The same seed gives the same numbers with the same number of torch
+threads; another thread count sums in another order, and training, a chaotic
+process, then drifts apart. On CUDA, some kernels are not deterministic.)
 """
 
 from __future__ import annotations
@@ -58,7 +60,8 @@ def resolve_device(device="cpu"):
         if not torch.cuda.is_available():
             raise ValueError(f"device: got {device!r}, but no CUDA device is available (use 'cpu')")
         if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ValueError(f"device: got {device!r}, but only {torch.cuda.device_count()} CUDA device(s) exist")
+            count = torch.cuda.device_count()
+            raise ValueError(f"device: got {device!r}, but only {count} CUDA device(s) exist")
     return dev
 
 
@@ -105,6 +108,35 @@ def _forward(model, batch, state, device):
     return model(xs, state, lengths=torch.as_tensor(lengths))
 
 
+# --8<-- [start:train_step]
+def train_step(model, optimizer, batch, loss_fn, state=None, max_norm=1.0, device="cpu"):
+    """One update: forward, loss, backward, clip the gradient norm, optimizer step.
+
+    Clipping rescales the whole gradient when its norm exceeds ``max_norm``
+    (Pascanu et al. 2013, Algorithm 1); ``float("inf")`` turns it off.
+
+    Returns:
+        ``(loss, grad_norm, state)``: the loss and the gradient norm before
+        clipping as floats, and the model's final state.
+
+    >>> from rnnbook.models import SequenceRegressor
+    >>> from rnnbook.tasks import adding_problem
+    >>> model = SequenceRegressor(2, 4)
+    >>> opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    >>> loss, norm, state = train_step(model, opt, adding_problem(10, 3, rng=0), nn.functional.mse_loss)
+    >>> loss > 0 and norm > 0
+    True
+    """
+    outputs, state = _forward(model, batch, state, device)
+    loss = loss_fn(outputs, to_tensor(batch.ys, device))
+    optimizer.zero_grad()
+    loss.backward()
+    norm = nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    optimizer.step()
+    return loss.item(), norm.item(), state
+# --8<-- [end:train_step]
+
+
 # --8<-- [start:train_loop]
 def train(model, batches, loss_fn, *, steps, lr=3e-3, clip=1.0, carry_state=False,
           evaluate=None, eval_every=100, device="cpu", progress=True, desc="training"):
@@ -148,17 +180,13 @@ def train(model, batches, loss_fn, *, steps, lr=3e-3, clip=1.0, carry_state=Fals
                 state = None
             elif state is not None:
                 state = detach_state(state)  # truncated BPTT: keep the value, cut the gradient
-            outputs, state = _forward(model, batch, state, device)
-            loss = loss_fn(outputs, to_tensor(batch.ys, device))
-            optimizer.zero_grad()
-            loss.backward()
-            norm = nn.utils.clip_grad_norm_(model.parameters(), max_norm)
-            optimizer.step()
-            history["loss"].append(loss.item())
-            history["grad_norm"].append(norm.item())
+            loss, norm, state = train_step(model, optimizer, batch, loss_fn, state, max_norm, device)
+            history["loss"].append(loss)
+            history["grad_norm"].append(norm)
             if evaluate is not None and (step % eval_every == 0 or step == steps):
-                history["eval"].append({"step": step, **run_eval(model, evaluate)})
-                bar.set_postfix(history["eval"][-1])
+                metrics = run_eval(model, evaluate)
+                history["eval"].append({"step": step, **metrics})
+                bar.set_postfix(metrics)
             bar.update()
     if len(history["loss"]) < steps:
         raise ValueError(f"batches: expected at least steps = {steps} batches, got {len(history['loss'])}")
@@ -243,9 +271,8 @@ def sample_next(logits, temperature=1.0, generator=None):
         return logits.argmax(dim=-1)
     temperature = check_float("temperature", temperature)
     if temperature <= 0:
-        raise ValueError(
-            f"temperature: expected a number > 0 (None for the argmax, the limit as it goes to 0), got {temperature}"
-        )
+        raise ValueError(f"temperature: expected a number > 0 (None for the argmax, the limit "
+                         f"as it goes to 0), got {temperature}")
     probs = torch.softmax(logits / temperature, dim=-1)
     return torch.multinomial(probs, 1, generator=generator)[:, 0]
 

@@ -31,3 +31,10 @@ def test_matmul_flops():
 def test_bad_repeat():
     with pytest.raises(ValueError, match="--repeat: expected an integer >= 1, got 0"):
         bench.main(["--quick", "--repeat", "0"])
+
+
+def test_thread_clock_warns_without_single_threads(capsys, monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    bench.main(["--quick", "--repeat", "1", "--dtype", "float64", "--no-peak", "--clock", "thread"])
+    out = capsys.readouterr().out
+    assert "thread clock" in out and "warning: the thread clock misses" in out

@@ -23,6 +23,8 @@ x = 1
 
 ![figura](img.png)
 --8<-- "docs/snippets/abbr.md"
+
+::: rnnbook.rnn
 """
 
 PAGE_EN = "# Recurrent networks\n\nA recurrent net keeps a state.\n"
@@ -41,7 +43,7 @@ def test_markdown_prose_keeps_only_prose():
     text = corpus.markdown_prose(PAGE_IT)
     assert "Una rete *ricorrente* ricorda lo stato." in text
     assert "Vedi il capitolo e questo." in text
-    for gone in ("title:", "x = 1", "--8<--", "nascosta", "<span", "img.png", "!!!", "lstm.md"):
+    for gone in ("title:", "x = 1", "--8<--", "nascosta", "<span", "img.png", "!!!", "lstm.md", ":::"):
         assert gone not in text
 
 

@@ -34,7 +34,8 @@ def test_gates_order_is_i_f_g_o():
     H = 2
     a = np.concatenate([np.full((1, H), v) for v in (1.0, 2.0, 3.0, 4.0)], axis=1)
     i, f, g, o = lstm.gates(a)
-    np.testing.assert_allclose([i[0, 0], f[0, 0], g[0, 0], o[0, 0]], [lstm.sigmoid(np.array(1.0)), lstm.sigmoid(np.array(2.0)), np.tanh(3.0), lstm.sigmoid(np.array(4.0))])
+    expected = [lstm.sigmoid(1.0), lstm.sigmoid(2.0), np.tanh(3.0), lstm.sigmoid(4.0)]
+    np.testing.assert_allclose([i[0, 0], f[0, 0], g[0, 0], o[0, 0]], expected)
     assert a[0, 0] == 1.0  # not in place unless asked
     i, f, g, o = lstm.gates(a, out=a)
     assert np.shares_memory(i, a) and a[0, 0] == i[0, 0]

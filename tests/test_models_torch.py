@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from rnnbook.models import CharLM, SequenceRegressor, SequenceTagger, make_rnn, run_rnn, set_forget_bias
+from rnnbook.models import CharLM, SequenceRegressor, SequenceTagger, make_rnn, set_forget_bias
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -54,10 +54,12 @@ def test_regressor_with_lengths_reads_each_sequence_at_its_end(cell):
     torch.testing.assert_close(model(padded, lengths=lengths)[0], y)
 
 
-def test_run_rnn_zeroes_the_padding_steps():
+def test_tagger_zeroes_the_padding_steps():
     model = SequenceTagger(2, 4, 3, cell="gru")
-    out, _ = run_rnn(model.rnn, torch.randn(5, 2, 2), lengths=torch.tensor([5, 2]))
+    xs = torch.randn(5, 2, 2)
+    out, _ = model(xs, lengths=torch.tensor([5, 2]))
     assert torch.all(out[2:, 1] == 0)
+    torch.testing.assert_close(out[:, 0], model(xs)[0][:, 0])
 
 
 def test_forget_bias():
@@ -90,5 +92,7 @@ def test_model_errors():
         SequenceTagger(2, 0, 1)
     with pytest.raises(ValueError, match=r"xs: expected int64 codes of shape \(T, B\)"):
         CharLM(5, 4)(torch.zeros(3, 2, 5))
-    with pytest.raises(ValueError, match=r"xs: expected shape \(T, B, D\)"):
+    with pytest.raises(ValueError, match=r"xs: expected float inputs of shape \(T, B, D\)"):
         SequenceRegressor(2, 4)(torch.zeros(3, 2))
+    with pytest.raises(ValueError, match=r"xs: expected float inputs"):
+        SequenceTagger(2, 4, 1)(torch.zeros(3, 2, 2, dtype=torch.long))

@@ -144,7 +144,8 @@ def test_cuda_asked_but_absent():
 def test_training_on_cuda():
     model = SequenceRegressor(2, 4)
     batches = (tasks.adding_problem(5, 2, rng=i) for i in count())
-    history = train.train(model, batches, torch.nn.functional.mse_loss, steps=2, device="cuda", progress=False)
+    history = train.train(model, batches, torch.nn.functional.mse_loss, steps=2, device="cuda",
+                          progress=False)
     assert len(history["loss"]) == 2 and next(model.parameters()).is_cuda
 
 

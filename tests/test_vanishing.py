@@ -138,7 +138,7 @@ def test_errors_name_the_argument():
         vanishing.hidden_gradient_norms(np, params, xs)
     with pytest.raises(ValueError, match=r"xs: expected 2 dimensions \(T, D\)"):
         vanishing.hidden_gradient_norms(rnn, params, xs[:, None])
-    with pytest.raises(ValueError, match=r"dh_last: expected shape \(5\)"):
+    with pytest.raises(ValueError, match=r"dh_last: expected shape \(5,\)"):
         vanishing.loss_gradient_norms(rnn, params, xs, np.zeros(4))
     with pytest.raises(ValueError, match="activation: expected one of 'tanh', 'sigmoid', got 'relu'"):
         vanishing.pascanu_bound(params.W_hh, [1], "relu")
