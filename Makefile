@@ -28,5 +28,9 @@ test: install
 	$(call STAGE,site build (mkdocs build --strict),$(PY) -m mkdocs build --strict)
 	$(call STAGE,tests (unit, doctests, pages, examples, machinery, browser),$(PY) -m pytest)
 
+# A PNG of every page, both languages, desktop and phone widths, into screenshots/.
+screenshots: build
+	$(PY) tools/screenshots.py
+
 clean:
-	rm -rf site .cache
+	rm -rf site .cache screenshots

@@ -1,4 +1,4 @@
-"""MkDocs hook: place figures computed by ``rnnbook`` into the pages.
+"""MkDocs hook: place figures computed by ``rnnbook`` into the pages, with captions.
 
 ``![caption](rnnbook:NAME)`` becomes a ``<figure>`` holding the SVG drawn by
 ``rnnbook.figures.render_svg(NAME)`` (inlined as a data URI, so it works in
@@ -6,6 +6,10 @@ both languages and offline) and the caption, in the page's language. Results
 are cached on disk by a key that includes the package's source, so a rebuild
 is fast and never stale. An unknown name or a figure that raises stops the
 build with the page and the figure's name.
+
+A hand-drawn diagram written on a line of its own,
+``![caption](assets/diagrams/NAME.svg)``, gets the same ``<figure>`` with its
+caption shown below it (Markdown alone would only put it in the alt text).
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import re
 from mkdocs.exceptions import PluginError
 
 FIGURE = re.compile(r"!\[(?P<caption>[^\]]+)\]\(rnnbook:(?P<name>\w+)\)")
+# A hand-drawn diagram on a line of its own: ![caption](assets/diagrams/x.svg){ attributes }
+DIAGRAM = re.compile(r"^!\[(?P<caption>[^\]]+)\]\((?P<src>[^)\s]+\.svg)\)(?P<attrs>\{[^}\n]*\})?[ \t]*$", re.M)
 
 
 def _alt(caption: str) -> str:
@@ -41,4 +47,12 @@ def on_page_markdown(markdown, page, config, files):
             f'<figcaption markdown="span">{caption}</figcaption>\n</figure>'
         )
 
-    return FIGURE.sub(place, markdown)
+    def caption(match):
+        text = match.group("caption")
+        return (
+            f'<figure class="rnnbook-figure" markdown="span">\n'
+            f'![{_alt(text)}]({match.group("src")}){match.group("attrs") or ""}\n'
+            f'<figcaption markdown="span">{text}</figcaption>\n</figure>'
+        )
+
+    return DIAGRAM.sub(caption, FIGURE.sub(place, markdown))

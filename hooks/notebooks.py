@@ -1,0 +1,78 @@
+"""MkDocs hook: every notebook page offers its ``.ipynb`` and an "Open in Colab" link.
+
+Lab pages are jupytext Markdown (``docs/labs/NAME.md``), executed at build by
+mkdocs-jupyter. This hook writes the same notebook as ``NAME.ipynb`` beside the
+page in the built site (without outputs: the reader runs it) and puts two links
+at the top of the page: the download, and Colab opening that file from the
+published site's branch on GitHub (``extra.colab`` in ``mkdocs.yml``).
+
+The notebook's first cell installs ``rnnbook`` when it runs on Colab, where the
+package is not present; elsewhere it does nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+NOTEBOOK = re.compile(r"\A---\s*\njupyter:")
+
+LABELS = {
+    "it": ("Scarica il quaderno (.ipynb)", "Apri in Colab"),
+    "en": ("Download the notebook (.ipynb)", "Open in Colab"),
+}
+
+INSTALL_CELL = """# On Colab, install the book's package first (elsewhere this cell does nothing).
+import sys
+
+if "google.colab" in sys.modules:
+    %pip install --quiet "rnnbook @ git+{repository}"
+"""
+
+
+def is_notebook(page) -> bool:
+    source = Path(page.file.abs_src_path).read_text(encoding="utf-8")
+    return bool(NOTEBOOK.match(source))
+
+
+def notebook_name(page) -> str:
+    stem = Path(page.file.src_uri).name.removesuffix(".md").removesuffix(".en")
+    return f"{stem}.ipynb"
+
+
+def _language(config) -> str:
+    return config["theme"]["language"]
+
+
+def on_page_content(content, page, config, files):
+    if not is_notebook(page):
+        return content
+    colab = config["extra"]["colab"]
+    language = _language(config)
+    ipynb = notebook_name(page)
+    colab_url = f"{colab['base']}/{page.url}{ipynb}"  # page.url starts with en/ in English
+    download, open_in_colab = LABELS[language]
+    links = (
+        f'<p class="rnnbook-notebook-links">'
+        f'<a class="md-button" href="{ipynb}" download>{download}</a> '
+        f'<a class="md-button" href="{colab_url}">{open_in_colab}</a></p>'
+    )
+    title_end = content.find("</h1>")
+    if title_end < 0:
+        return links + content
+    return content[: title_end + 5] + links + content[title_end + 5 :]
+
+
+def on_post_page(output, page, config):
+    if is_notebook(page):
+        import jupytext
+        import nbformat
+
+        notebook = jupytext.read(page.file.abs_src_path)
+        repository = config["extra"]["colab"]["repository"]
+        install = nbformat.v4.new_code_cell(INSTALL_CELL.format(repository=repository))
+        notebook.cells.insert(0, install)
+        target = Path(config["site_dir"]) / page.url / notebook_name(page)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, target)
+    return output
