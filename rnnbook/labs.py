@@ -1,0 +1,384 @@
+"""The computations behind the book's labs, one function per lab, cached on disk.
+
+Each lab page (``docs/labs/NAME.md`` and its English twin) is a notebook executed
+while the site is built. Its heavy work is one call to a function of this module,
+decorated with :func:`rnnbook.cache.memoize`: the Italian page computes it, the
+English page reads the same result from the cache, and a rebuild retrains
+nothing until the package's source changes. Seeds are fixed, so the numbers in
+the pages are the same at every build.
+
+The settings are smaller than those of ``rnnbook run NAME`` (the full-size runs):
+each lab computes in under a minute on a 2-core CPU, all four in under three.
+Every function returns plain data (dicts, lists, floats, strings), ready for a
+table or a plot:
+
+* :func:`adding_lab`: the adding problem, RNN against LSTM and GRU, in both forms;
+* :func:`charlm_lab`: a character language model on the book's text, first the
+  numpy RNN of :mod:`rnnbook.rnn` with truncated BPTT, then a PyTorch LSTM;
+* :func:`reber_lab`: the embedded Reber grammar over several seeds;
+* :func:`sine_lab`: forecasting a noisy sine, one step and several steps ahead.
+
+PyTorch runs on one thread while a lab computes (:func:`one_thread`): these
+networks are small, and one thread is the fastest when other programs share the CPU.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import math
+from itertools import islice
+
+import numpy as np
+import torch
+
+from . import bptt, corpus, layers, optim, rnn, tasks
+from .cache import memoize
+from .experiments import ADDING_PASS_MSE, HS_STOP_MSE, HS_TOLERANCE, run_adding, run_reber, run_sine
+from .models import CharLM
+from .train import sample_text, seed_everything, sequence_cross_entropy, stream_loss, train
+
+__all__ = ["adding_lab", "charlm_lab", "charlm_lab_for_text", "book_text_digest", "numpy_char_rnn",
+           "reber_lab", "sine_lab", "one_thread", "markdown_table", "smooth"]
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Run PyTorch on one CPU thread inside the block, then restore the previous setting.
+
+    >>> with one_thread():
+    ...     torch.get_num_threads()
+    1
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def markdown_table(headers, rows):
+    """A Markdown table from a header row and rows of cells (converted with ``str``).
+
+    >>> print(markdown_table(["model", "MSE"], [["LSTM", 0.001]]))
+    | model | MSE |
+    |---|---|
+    | LSTM | 0.001 |
+    """
+    lines = ["| " + " | ".join(map(str, headers)) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(map(str, row)) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def smooth(values, window):
+    """Running mean over ``window`` values (the first ``window - 1`` points are dropped).
+
+    >>> smooth([1.0, 3.0, 5.0, 7.0], 2).tolist()
+    [2.0, 4.0, 6.0]
+    """
+    values = np.asarray(values, dtype=float)
+    window = max(1, min(int(window), len(values)))
+    return np.convolve(values, np.ones(window) / window, mode="valid")
+
+
+def _plain(common, **more):
+    """The settings of a lab as plain data, without the progress flag."""
+    return {k: v for k, v in common.items() if k != "progress"} | more
+
+
+def _curve(result):
+    """The part of a ``run_*`` result a lab keeps: settings, history, summary, lines."""
+    keep = ("settings", "history", "metric", "lines", "summary", "passed")
+    return {key: result[key] for key in keep} | {"final": result["history"]["eval"][-1]}
+
+
+# ---------------------------------------------------------------------------
+# Lab 1: the adding problem
+# ---------------------------------------------------------------------------
+
+
+# --8<-- [start:adding_lab]
+@memoize
+def adding_lab(*, seq_len=100, steps=(("rnn", 800), ("lstm", 800), ("gru", 400)), hidden=32, batch_size=64,
+               lr=1e-2, eval_every=50, test_size=500, hs_steps=300, seed=0):
+    """The adding problem at T = ``seq_len``: a tanh RNN, an LSTM and a GRU, same data, same seed.
+
+    Each model named in ``steps`` runs :func:`~rnnbook.experiments.run_adding` in
+    the modern form (one marker in each half) for its number of steps (the GRU
+    is the slowest per step on a CPU). Then an LSTM runs ``hs_steps`` steps on
+    Hochreiter & Schmidhuber's original form. Smaller than the full run
+    (H = 32 instead of 64, 800 steps instead of 3000) but with a larger batch
+    (64) and learning rate (1e-2), which shorten the LSTM's plateau.
+
+    Returns:
+        ``{"settings", "baseline", "pass_line", "runs": {model: curve}, "hs": curve,
+        "hs_baseline", "hs_stop", "hs_tolerance"}``, where a curve holds the run's
+        ``history`` (loss per step, evaluations), ``summary`` and ``final`` evaluation;
+        the H&S curve also holds ``accuracy``, the fraction of test sequences with
+        absolute error below ``hs_tolerance``.
+    """
+    common = dict(seq_len=seq_len, hidden=hidden, batch_size=batch_size, lr=lr, eval_every=eval_every,
+                  test_size=test_size, seed=seed, progress=False)
+    with one_thread():
+        runs = {m: _curve(run_adding(model=m, form="modern", steps=n, **common)) for m, n in steps}
+        hs = _curve(run_adding(model="lstm", form="hs", steps=hs_steps, **common))
+    # run_adding reports H&S's criterion (|error| < 0.04) in its summary, as a percentage.
+    accuracy = next(value for label, value in hs["summary"].items() if "|error|" in label)
+    hs["accuracy"] = float(accuracy.rstrip("%")) / 100
+    return {"settings": _plain(common, steps=dict(steps), hs_steps=hs_steps),
+            "baseline": tasks.adding_baseline("modern").mse, "pass_line": ADDING_PASS_MSE,
+            "runs": runs, "hs": hs, "hs_baseline": tasks.adding_baseline("hs", seq_len).mse,
+            "hs_stop": HS_STOP_MSE, "hs_tolerance": HS_TOLERANCE}
+# --8<-- [end:adding_lab]
+
+
+# ---------------------------------------------------------------------------
+# Lab 2: a character language model on the book's text
+# ---------------------------------------------------------------------------
+
+
+def _bits(nats):
+    return nats / math.log(2)
+
+
+def _one_hot_chunk(codes, vocab_size):
+    return tasks.one_hot(codes, vocab_size, dtype=np.float32)
+
+
+def _numpy_stream_bpc(params, out, chunks, vocab_size):
+    """Bits per character of the numpy model over a stream of chunks, state carried."""
+    total, count, state = 0.0, 0, None
+    for chunk in chunks:
+        state = None if chunk.reset else state
+        hs, state, _ = rnn.forward(_one_hot_chunk(chunk.xs, vocab_size), state, params)
+        logits, _ = layers.linear_forward(hs, out)
+        log_p = layers.log_softmax(logits.astype(np.float64))
+        total -= np.take_along_axis(log_p, chunk.ys[..., None], axis=-1).sum()
+        count += chunk.ys.size
+    return _bits(total / count)
+
+
+def _numpy_sample(params, out, vocab, prime, length, temperature, seed):
+    """Sample ``length`` characters from the numpy model after ``prime``."""
+    rng = np.random.default_rng(seed)
+    V, h = len(vocab), None
+    for code in vocab.encode(prime):
+        h = rnn.step(_one_hot_chunk(np.array([code]), V), h, params)
+    text = []
+    for _ in range(length):
+        logits = (h @ out.W.T + out.b)[0].astype(np.float64)
+        p = layers.softmax(logits / temperature)
+        code = int(rng.choice(V, p=p))
+        text.append(code)
+        h = rnn.step(_one_hot_chunk(np.array([code]), V), h, params)
+    return vocab.decode(text)
+
+
+# --8<-- [start:numpy_char_rnn]
+def numpy_char_rnn(train_codes, valid_codes, vocab_size, *, hidden=128, steps=300,
+                   batch_size=32, chunk_len=25, lr=3e-3, clip=5.0, eval_every=100, seed=0):
+    """Train the numpy Elman network as a character model, min-char-rnn style.
+
+    The text is laid out as ``batch_size`` parallel streams and read in chunks
+    of ``chunk_len`` characters: truncated BPTT, one Adam update per chunk, the
+    state carried from chunk to chunk (a plain array: the gradient stops at the
+    border by itself). All numpy: :mod:`rnnbook.rnn`, the output layer of
+    :mod:`rnnbook.layers`, :func:`rnnbook.bptt.loss_and_grads`, :mod:`rnnbook.optim`.
+
+    Returns:
+        ``(params, out_params, history)``, with ``history = {"loss_bits": [...],
+        "eval": [{"step", "valid_bpc"}, ...]}``.
+    """
+    rng = np.random.default_rng(seed)
+    params = rnn.init(vocab_size, hidden, rng=rng, dtype=np.float32)
+    out = layers.linear_init(hidden, vocab_size, rng=rng, dtype=np.float32)
+    optimizer = optim.Adam([params, out], lr=lr)
+    streams = corpus.stream_layout(train_codes, batch_size)
+    chunks = islice(corpus.endless_chunks(streams, chunk_len), steps)
+    valid_streams = corpus.stream_layout(valid_codes, batch_size)
+    valid = list(corpus.tbptt_chunks(valid_streams, chunk_len))
+    history, state = {"loss_bits": [], "eval": []}, None
+    for step, chunk in enumerate(chunks, start=1):
+        state = None if chunk.reset else state  # a new pass over the text
+        xs = _one_hot_chunk(chunk.xs, vocab_size)  # (k, B, V)
+        loss, grads, out_grads, state = bptt.loss_and_grads(
+            rnn, params, out, xs, chunk.ys, state=state)
+        bptt.clip_grad_norm([grads, out_grads], clip)
+        optimizer.step([grads, out_grads])
+        history["loss_bits"].append(_bits(loss))
+        if step % eval_every == 0 or step == steps:
+            bpc = _numpy_stream_bpc(params, out, valid, vocab_size)
+            history["eval"].append({"step": step, "valid_bpc": bpc})
+    return params, out, history
+# --8<-- [end:numpy_char_rnn]
+
+
+def _torch_char_lstm(train_codes, valid_codes, vocab, *, hidden, steps, batch_size, chunk_len, lr, clip,
+                     eval_every, seed):
+    """The PyTorch LSTM of :func:`~rnnbook.experiments.run_charlm`, returning the trained net."""
+    seed_everything(seed)
+    net = CharLM(len(vocab), hidden, cell="lstm", forget_bias=1.0)
+    valid = list(corpus.tbptt_chunks(corpus.stream_layout(valid_codes, batch_size), chunk_len))
+
+    def evaluate(m):
+        return {"valid_bpc": _bits(stream_loss(m, valid, sequence_cross_entropy))}
+
+    batches = corpus.endless_chunks(corpus.stream_layout(train_codes, batch_size), chunk_len)
+    history = train(net, batches, sequence_cross_entropy, steps=steps, lr=lr, clip=clip, carry_state=True,
+                    evaluate=evaluate, eval_every=eval_every, progress=False)
+    history["loss_bits"] = [_bits(x) for x in history.pop("loss")]
+    return net, history
+
+
+def book_text_digest(docs=None):
+    """SHA-256 of the book's prose: :func:`charlm_lab` is cached per version of the text.
+
+    >>> len(book_text_digest())
+    64
+    """
+    return hashlib.sha256(corpus.load_book_text(docs, "both").encode()).hexdigest()
+
+
+def charlm_lab(*, docs=None, **settings):
+    """A character language model on the book's own prose, in each language.
+
+    The result depends on the text as well as on the code, so the cache key
+    includes the text's digest: edit a chapter and the lab trains again. The
+    settings and the result are those of :func:`charlm_lab_for_text`.
+    """
+    return charlm_lab_for_text(book_text_digest(docs), docs=docs, **settings)
+
+
+def _language_data(docs, language):
+    text = corpus.load_book_text(docs, language)
+    vocab = corpus.Vocab.from_text(text)
+    train_codes, valid_codes = corpus.split(vocab.encode(text), 0.1)
+    return vocab, train_codes, valid_codes
+
+
+# --8<-- [start:charlm_lab]
+@memoize
+def charlm_lab_for_text(digest, *, docs=None, numpy_language="it", numpy_steps=300, numpy_hidden=128,
+                        numpy_chunk=25, numpy_lr=1e-2, lstm_steps=400, lstm_hidden=128, lstm_chunk=64,
+                        lstm_lr=1e-2, batch_size=32, clip=1.0, eval_every=50,
+                        primes=(("it", "La rete ricorrente "), ("en", "The recurrent network ")),
+                        temperatures=(0.5, 1.0, 1.5), sample_len=240, seed=0):
+    """Train the numpy RNN on one language, then a PyTorch LSTM on each language of the book.
+
+    ``digest`` (from :func:`book_text_digest`) only makes the cache key depend on
+    the text. Each language's prose (:func:`rnnbook.corpus.load_book_text`) is
+    split 90/10 into training and validation text with its own vocabulary. The
+    numpy model (:func:`numpy_char_rnn`) reads ``numpy_language`` for
+    ``numpy_steps`` chunks of ``numpy_chunk`` characters; each LSTM (forget bias
+    1, as ``rnnbook run charlm``) reads its language for ``lstm_steps`` chunks of
+    ``lstm_chunk``; all read ``batch_size`` parallel streams. Each model's samples
+    start from its language's prime, at each temperature.
+
+    Returns:
+        ``{"settings", "data": {language: {"train", "valid", "vocabulary", "unigram_bits"}},
+        "numpy": run, "lstm": {language: run}}``, a run being ``{"language",
+        "history": {"loss_bits", "eval": [{"step", "valid_bpc"}]}, "prime",
+        "samples": {temperature: text}}`` (temperatures as strings).
+    """
+    primes = dict(primes)
+    result = {"settings": {"numpy_language": numpy_language, "numpy_steps": numpy_steps,
+                           "numpy_hidden": numpy_hidden, "numpy_chunk": numpy_chunk, "numpy_lr": numpy_lr,
+                           "lstm_steps": lstm_steps, "lstm_hidden": lstm_hidden, "lstm_chunk": lstm_chunk,
+                           "lstm_lr": lstm_lr, "batch_size": batch_size, "seed": seed},
+              "data": {}, "lstm": {}}
+    data = {language: _language_data(docs, language) for language in primes}
+    for language, (vocab, train_codes, valid_codes) in data.items():
+        result["data"][language] = {
+            "train": len(train_codes), "valid": len(valid_codes), "vocabulary": len(vocab),
+            "unigram_bits": corpus.unigram_entropy(train_codes, len(vocab))}
+    vocab, train_codes, valid_codes = data[numpy_language]
+    prime = primes[numpy_language]
+    params, out, history = numpy_char_rnn(
+        train_codes, valid_codes, len(vocab), hidden=numpy_hidden, steps=numpy_steps, batch_size=batch_size,
+        chunk_len=numpy_chunk, lr=numpy_lr, clip=5.0, eval_every=eval_every, seed=seed)
+    result["numpy"] = {"language": numpy_language, "history": history, "prime": prime, "samples": {
+        str(t): _numpy_sample(params, out, vocab, prime, sample_len, t, seed) for t in temperatures}}
+    with one_thread():
+        for language, (vocab, train_codes, valid_codes) in data.items():
+            net, history = _torch_char_lstm(
+                train_codes, valid_codes, vocab, hidden=lstm_hidden, steps=lstm_steps, batch_size=batch_size,
+                chunk_len=lstm_chunk, lr=lstm_lr, clip=clip, eval_every=eval_every, seed=seed)
+            prime = primes[language]
+            samples = {str(t): sample_text(net, vocab, prime, sample_len, temperature=t, seed=seed)
+                       for t in temperatures}
+            result["lstm"][language] = {"language": language, "history": history, "prime": prime,
+                                        "samples": samples}
+    return result
+# --8<-- [end:charlm_lab]
+
+
+# ---------------------------------------------------------------------------
+# Lab 3: the embedded Reber grammar
+# ---------------------------------------------------------------------------
+
+
+# --8<-- [start:reber_lab]
+@memoize
+def reber_lab(*, models=("rnn", "lstm"), seeds=(0, 1, 2, 3, 4), steps=800, hidden=16, lr=1e-2, batch_size=16,
+              eval_every=25, train_size=256, test_size=256):
+    """Next-symbol prediction on the embedded Reber grammar, each model over several seeds.
+
+    Each trial is :func:`~rnnbook.experiments.run_reber` with its own seed (data
+    and initialisation); it succeeds when all training and test strings are
+    predicted correctly (H&S 1997's criterion) at some evaluation.
+
+    Returns:
+        ``{"settings", "trials": {model: [trial, ...]}, "success": {model: fraction}}``,
+        a trial being ``{"seed", "solved_at_sequences" (None if never), "eval", "final"}``.
+    """
+    trials = {}
+    with one_thread():
+        for model in models:
+            trials[model] = []
+            for seed in seeds:
+                r = run_reber(model=model, steps=steps, hidden=hidden, lr=lr, batch_size=batch_size,
+                              eval_every=eval_every, train_size=train_size, test_size=test_size, seed=seed,
+                              progress=False)
+                solved = r["solved_at_step"]
+                trials[model].append({
+                    "seed": seed, "solved_at_sequences": None if solved is None else solved * batch_size,
+                    "eval": r["history"]["eval"], "final": r["history"]["eval"][-1]})
+    success = {m: sum(t["solved_at_sequences"] is not None for t in ts) / len(ts) for m, ts in trials.items()}
+    settings = {"steps": steps, "hidden": hidden, "lr": lr, "batch_size": batch_size, "seeds": list(seeds),
+                "train_size": train_size, "test_size": test_size}
+    return {"settings": settings, "trials": trials, "success": success}
+# --8<-- [end:reber_lab]
+
+
+# ---------------------------------------------------------------------------
+# Lab 4: forecasting a noisy sine
+# ---------------------------------------------------------------------------
+
+
+# --8<-- [start:sine_lab]
+@memoize
+def sine_lab(*, models=("rnn", "lstm", "gru"), horizon=10, seq_len=100, noise=0.1, steps=250, hidden=32,
+             lr=1e-2, batch_size=32, eval_every=25, test_size=256, seed=0):
+    """Noisy-sine forecasting with each model: one step ahead, and ``horizon`` steps ahead at once.
+
+    Each model runs :func:`~rnnbook.experiments.run_sine` twice: trained on
+    one-step targets (then also rolled out in closed loop, feeding its own
+    forecasts back in) and trained on the next ``horizon`` values (a direct
+    multi-step forecast).
+
+    Returns:
+        ``{"settings", "noise_floor", "one_step": {model: curve}, "multi_step": {model: curve}}``;
+        a one-step curve also holds the ``example`` forecast on the first test sequence.
+    """
+    common = dict(seq_len=seq_len, noise=noise, steps=steps, hidden=hidden, lr=lr, batch_size=batch_size,
+                  eval_every=eval_every, test_size=test_size, seed=seed, progress=False)
+    one, multi = {}, {}
+    with one_thread():
+        for model in models:
+            r = run_sine(model=model, horizon=1, **common)
+            one[model] = _curve(r) | {"example": r["example"]}
+            multi[model] = _curve(run_sine(model=model, horizon=horizon, **common))
+    return {"settings": _plain(common, horizon=horizon), "noise_floor": noise**2,
+            "one_step": one, "multi_step": multi}
+# --8<-- [end:sine_lab]
