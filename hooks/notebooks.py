@@ -44,9 +44,15 @@ def _language(config) -> str:
     return config["theme"]["language"]
 
 
+# nbconvert renders a Markdown cell's code block as <pre> without <code>; Material
+# gives a copy button only to pre > code, so add the <code> element.
+MARKDOWN_CODE = re.compile(r'(<div class="highlight"><pre>(?:<span></span>)?)(.*?)(</pre></div>)', re.S)
+
+
 def on_page_content(content, page, config, files):
     if not is_notebook(page):
         return content
+    content = MARKDOWN_CODE.sub(r"\1<code>\2</code>\3", content)
     colab = config["extra"]["colab"]
     language = _language(config)
     ipynb = notebook_name(page)

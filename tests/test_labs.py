@@ -156,10 +156,6 @@ def page(name, language):
     return (LABS_DIR / (f"{name}.md" if language == "it" else f"{name}.en.md")).read_text(encoding="utf-8")
 
 
-def fenced(text, language):
-    return re.findall(rf"^```{language}\n(.*?)^```", text, flags=re.M | re.S)
-
-
 @pytest.mark.parametrize("name", LABS)
 @pytest.mark.parametrize("language", ["it", "en"])
 def test_every_lab_is_a_notebook_page_in_both_languages(name, language):
@@ -178,13 +174,12 @@ def test_both_languages_share_one_computation(name):
 
 @pytest.mark.parametrize("name", LABS)
 @pytest.mark.parametrize("language", ["it", "en"])
-def test_no_shell_cell_and_no_maths_in_commands(name, language):
-    """jupytext turns a ```bash block into an executed %%bash cell; the KaTeX hook reads two $
-    on one line of a notebook's Markdown cell as a formula, code blocks included."""
-    text = page(name, language)
-    assert not re.search(r"^```(bash|sh|shell|zsh)\s*$", text, flags=re.M)
-    for block in fenced(text, "text"):
-        assert all(line.count("$") < 2 for line in block.splitlines()), block
+def test_notebook_pages_hold_no_fenced_block_but_python_cells(name, language):
+    """Commands go in inline code. In a notebook page jupytext turns a ```bash block into an
+    executed %%bash cell, and the KaTeX hook reads two $ on one line of any other fenced block
+    in a Markdown cell (a shell prompt and a $variable) as a formula."""
+    languages = re.findall(r"^```(\S*)", page(name, language), flags=re.M)
+    assert set(languages[::2]) == {"python"}, languages
 
 
 def commands(text):
@@ -225,3 +220,19 @@ def test_the_english_page_states_the_registry_time_of_the_full_run(name):
     """The registry (rnnbook list) and the page agree on how long the full run takes."""
     expected = EXPERIMENTS[name].expected_time.split(" on ")[0]
     assert expected in " ".join(page(name, "en").split()), expected
+
+
+@pytest.mark.parametrize("name", LABS)
+@pytest.mark.parametrize("language", ["it", "en"])
+def test_the_table_of_contents_holds_the_headings_only(name, language):
+    """mkdocs-jupyter builds a notebook's table of contents from its Markdown with inline code
+    removed: a list of bare `commands` turns into a heading "-"."""
+    from mkdocs_jupyter.plugin import get_nb_toc
+
+    path = LABS_DIR / (f"{name}.md" if language == "it" else f"{name}.en.md")
+    toc, _ = get_nb_toc(str(path), 3)
+    titles = [item.title for item in toc] + [child.title for item in toc for child in item.children]
+    text = page(name, language)
+    python_cells = "".join(re.findall(r"^```python\n.*?^```", text, flags=re.M | re.S))
+    headings = re.findall(r"^#{1,3} (.+)$", text.replace(python_cells, ""), flags=re.M)
+    assert titles == headings
