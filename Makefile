@@ -11,10 +11,11 @@ STAGE = @s=$$(date +%s); echo "==> $(1)"; $(2); rc=$$?; echo "<== $(1): $$(( $$(
 
 install: $(STAMP)
 
-# Re-run only when the pinned versions or the package metadata change.
+# Re-run only when the pinned versions or the package metadata change. The lock is
+# complete (pip freeze), so pip installs it as listed without resolving again.
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
