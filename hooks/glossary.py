@@ -26,6 +26,7 @@ notebooks.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from pathlib import Path
@@ -225,10 +226,17 @@ def on_page_markdown(markdown, page, config, files):
 
 
 def _entries(docs_dir: Path) -> list[dict]:
+    path = docs_dir / DATA
     try:
-        return load(docs_dir / DATA)
+        return _load_once(path, path.stat().st_mtime_ns)
     except (OSError, ValueError, yaml.YAMLError) as error:
         raise PluginError(f"glossary: {error}") from None
+
+
+@functools.lru_cache(maxsize=2)
+def _load_once(path: Path, mtime_ns: int) -> list[dict]:
+    """:func:`load`, read once per version of the file (every page needs it; do not modify)."""
+    return load(path)
 
 
 # ------------------------------------------------------ which <abbr> elements are kept

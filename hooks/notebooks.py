@@ -8,6 +8,10 @@ published site's branch on GitHub (``extra.colab`` in ``mkdocs.yml``).
 
 The notebook's first cell installs ``rnnbook`` when it runs on Colab, where the
 package is not present; elsewhere it does nothing.
+
+Before any page is read, the labs of this build's lab pages are computed, two at
+a time in two processes, into the package's cache (``rnnbook.labs.precompute``):
+the notebooks, executed one after another, then read their results from it.
 """
 
 from __future__ import annotations
@@ -47,6 +51,15 @@ def _language(config) -> str:
 # nbconvert renders a Markdown cell's code block as <pre> without <code>; Material
 # gives a copy button only to pre > code, so add the <code> element.
 MARKDOWN_CODE = re.compile(r'(<div class="highlight"><pre>(?:<span></span>)?)(.*?)(</pre></div>)', re.S)
+
+
+def on_files(files, config):
+    from rnnbook import labs
+
+    pages = {Path(file.src_uri).name.removesuffix(".md").removesuffix(".en") for file in files
+             if file.src_uri.startswith("labs/") and file.src_uri.endswith(".md")}
+    labs.precompute(sorted(pages & set(labs.LABS)))
+    return files
 
 
 def on_page_content(content, page, config, files):

@@ -17,6 +17,8 @@ The cache lives in ``.cache/rnnbook`` beside the repository's ``pyproject.toml``
 9
 >>> square(3)  # read back from disk this time
 9
+>>> square.is_cached(3), square.is_cached(4)
+(True, False)
 """
 
 from __future__ import annotations
@@ -62,12 +64,17 @@ def memoize(fn):
     """Decorate a function of plain arguments so that its results persist on disk.
 
     Arguments must have a stable ``repr`` (numbers, strings, tuples); results
-    must be picklable. A failed call stores nothing and raises as usual.
+    must be picklable. A failed call stores nothing and raises as usual. The
+    decorated function gains ``is_cached(*args, **kwargs)``: whether that call
+    would be read from disk.
     """
+
+    def entry(args, kwargs) -> Path:
+        return cache_dir() / f"{fn.__name__}-{_key(fn, args, kwargs)}.pkl"
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        path = cache_dir() / f"{fn.__name__}-{_key(fn, args, kwargs)}.pkl"
+        path = entry(args, kwargs)
         if path.exists():
             with path.open("rb") as f:
                 return pickle.load(f)
@@ -79,4 +86,9 @@ def memoize(fn):
         tmp.replace(path)
         return result
 
+    def is_cached(*args, **kwargs) -> bool:
+        """Whether the call with these arguments would be read from disk."""
+        return entry(args, kwargs).exists()
+
+    wrapper.is_cached = is_cached
     return wrapper

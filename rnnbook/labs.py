@@ -27,19 +27,23 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from itertools import islice
 
 import numpy as np
 import torch
 
 from . import bptt, corpus, layers, optim, rnn, tasks
+from ._validate import check_int
 from .cache import memoize
 from .experiments import ADDING_PASS_MSE, HS_STOP_MSE, HS_TOLERANCE, run_adding, run_reber, run_sine
 from .models import CharLM
 from .train import sample_text, seed_everything, sequence_cross_entropy, stream_loss, train
 
 __all__ = ["adding_lab", "charlm_lab", "charlm_lab_for_text", "book_text_digest", "numpy_char_rnn",
-           "reber_lab", "sine_lab", "one_thread", "markdown_table", "smooth"]
+           "reber_lab", "sine_lab", "LABS", "is_cached", "precompute", "one_thread", "markdown_table", "smooth"]
 
 
 @contextlib.contextmanager
@@ -382,3 +386,64 @@ def sine_lab(*, models=("rnn", "lstm", "gru"), horizon=10, seq_len=100, noise=0.
     return {"settings": _plain(common, horizon=horizon), "noise_floor": noise**2,
             "one_step": one, "multi_step": multi}
 # --8<-- [end:sine_lab]
+
+
+# ---------------------------------------------------------------------------
+# All the labs at once, before the book is built
+# ---------------------------------------------------------------------------
+
+LABS = {"adding": adding_lab, "charlm": charlm_lab, "reber": reber_lab, "sine": sine_lab}
+
+
+def is_cached(name):
+    """Whether lab ``name`` (a key of :data:`LABS`), with the settings its page uses, is on disk.
+
+    >>> is_cached("sine") in (True, False)
+    True
+    """
+    if name not in LABS:
+        raise ValueError(f"name: expected one of {', '.join(LABS)}, got {name!r}")
+    if name == "charlm":
+        return charlm_lab_for_text.is_cached(book_text_digest())
+    return LABS[name].is_cached()
+
+
+def precompute(names=None, processes=2):
+    """Compute the labs ``names`` (default: all) not cached yet, ``processes`` at a time.
+
+    The site's build calls this first (``hooks/notebooks.py``): each lab runs
+    PyTorch on one thread, so two labs in two processes use both cores of a
+    laptop, and the notebooks then read the results from the cache. Each
+    process is also limited to one BLAS thread, so that the two do not fight
+    over the cores. Returns the names of the labs it computed.
+
+    >>> precompute(["nonsense"])
+    Traceback (most recent call last):
+    ...
+    ValueError: name: expected one of adding, charlm, reber, sine, got 'nonsense'
+    """
+    processes = check_int("processes", processes, minimum=1)
+    todo = [name for name in (LABS if names is None else names) if not is_cached(name)]
+    if processes == 1 or len(todo) < 2:
+        for name in todo:
+            _compute(name)
+        return todo
+    one_blas_thread = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    before = {name: os.environ.get(name) for name in one_blas_thread}
+    os.environ.update(one_blas_thread)  # inherited by the new processes
+    try:
+        context = multiprocessing.get_context("spawn")  # a fresh interpreter: safe with torch's threads
+        with ProcessPoolExecutor(min(processes, len(todo)), mp_context=context) as pool:
+            list(pool.map(_compute, todo))
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name)
+            else:
+                os.environ[name] = value
+    return todo
+
+
+def _compute(name):
+    """Run lab ``name`` for its cache entry (in a worker process: nothing is sent back)."""
+    LABS[name]()

@@ -9,6 +9,7 @@ they are skipped with that message.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import gzip
 import http.server
@@ -16,6 +17,7 @@ import io
 import re
 import shutil
 import threading
+import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -84,16 +86,6 @@ def server():
     httpd.shutdown()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
-
-
 COPY_BUTTONS_ADDED = """() => document.querySelectorAll('article div.highlight pre :is(button.md-clipboard, button[data-md-type=copy])').length
     >= document.querySelectorAll('article div.highlight pre').length"""
 
@@ -103,6 +95,8 @@ COLLECT = """() => {
   let text = '';
   while (walker.nextNode()) { if (visible(walker.currentNode.parentElement)) text += walker.currentNode.textContent + ' '; }
   const resources = performance.getEntriesByType('resource').concat(performance.getEntriesByType('navigation'));
+  const other = location.pathname.startsWith('/en/') ? 'it' : 'en';
+  const switcher = document.querySelector(`a[hreflang="${other}"]`);
   return {
     text: text,
     katex: document.querySelectorAll('.katex').length,
@@ -112,68 +106,131 @@ COLLECT = """() => {
     copyButtons: document.querySelectorAll('article div.highlight pre :is(button.md-clipboard, button[data-md-type=copy])').length,
     notebookCells: document.querySelectorAll('.jp-InputArea .highlight-ipynb').length,
     notebookCopy: document.querySelectorAll('.jp-InputArea clipboard-copy').length,
+    notebookLinks: [...document.querySelectorAll('.rnnbook-notebook-links a')].map(a => a.href),
+    switcher: switcher && new URL(switcher.getAttribute('href'), location.href).href,
     bytes: resources.reduce((sum, r) => sum + (r.encodedBodySize || 0), 0),
     overflow: document.documentElement.scrollWidth > window.innerWidth + 1,
   };
 }"""
 
+# Read with print media emulated, on the printable book.
+PRINTED = """() => ({
+  titles: [...document.querySelectorAll('article h1')].map(e => e.textContent.trim()),
+  figures: [...document.querySelectorAll('article figure img')].filter(i => i.naturalWidth > 0).length,
+  closed: document.querySelectorAll('article details:not([open])').length,
+  navHidden: getComputedStyle(document.querySelector('.md-sidebar--primary')).display === 'none',
+})"""
 
-# Every rule on every page, but colour contrast (by far the slowest rule: the colours
-# come from one stylesheet, the same on every page) on one page of each kind, in both
-# languages: home, a chapter with every kind of code token, a lab, the glossary, coursework.
+# KaTeX's visual HTML is aria-hidden (assistive technology reads its MathML) and holds
+# most of a chapter's elements; axe-core's time grows with the page's element count, so
+# it is removed, after the checks above have read the page, before axe runs.
+REMOVE_KATEX_HTML = "() => document.querySelectorAll('.katex-html').forEach(e => e.remove())"
+
+# Every rule on every page, except the two that depend only on the stylesheet (colour
+# contrast, and links told apart from text): those, by far the slowest, run on one page
+# of each kind, in both languages: home, a chapter with every kind of code token, a lab,
+# the glossary, coursework, and there on the whole page.
 CONTRAST_PAGES = {"", "en/", "vanishing/", "en/vanishing/", "labs/adding/", "en/labs/adding/", "glossary/", "en/coursework/"}
+STYLE_RULES = ("color-contrast", "link-in-text-block")
+
+SEARCHES = [("", "dimenticanza", "/lstm/"), ("en/", "forget gate", "/en/lstm/")]
+
+# Pages open at once: Chromium renders each in its own process, so a second one
+# uses the second core of a two-core laptop.
+CONCURRENT_PAGES = 2
 
 
-def axe_options(path):
+def axe_arguments(path):
     """axe-core's context and options for one page."""
-    # KaTeX's visual HTML is aria-hidden (its MathML is what assistive technology
-    # reads) and holds thousands of spans: leaving it out keeps the suite fast.
     options = {"resultTypes": ["violations"], "runOnly": ["wcag2a", "wcag2aa"]}
     if path in CONTRAST_PAGES:
-        return {"context": {"exclude": [[".katex-html"]]}, "options": options}
+        return None, options  # the whole document
     # Elsewhere the page's own content: header, navigation and footer are the same
     # template on every page and are checked whole on the pages above.
-    options["rules"] = {"color-contrast": {"enabled": False}}
-    return {"context": {"include": [["article"]], "exclude": [[".katex-html"]]}, "options": options}
+    options["rules"] = {rule: {"enabled": False} for rule in STYLE_RULES}
+    return {"include": [["article"]]}, options
+
+
+async def visit(browser, server, path, axe_script):
+    """Open one page on a first (uncached) load and record what the tests check."""
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    errors, external = [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on(
+        "request",
+        lambda r: external.append(r.url) if not r.url.startswith((server, "data:", "blob:", "about:")) else None,
+    )
+    response = await page.goto(server + path, wait_until="load")
+    try:  # Material adds the copy buttons after load
+        await page.wait_for_function(COPY_BUTTONS_ADDED, polling=100, timeout=3_000)
+    except PlaywrightTimeout:
+        pass  # the copy-button test reports it
+    facts = await page.evaluate(COLLECT)
+    facts.update(status=response.status, errors=errors, external=external, axe=[])
+    if path.endswith("print/"):  # the chapters again, each already checked by axe
+        await page.emulate_media(media="print")
+        facts["printed"] = await page.evaluate(PRINTED)
+    else:
+        await page.evaluate(REMOVE_KATEX_HTML)
+        await page.evaluate(axe_script)
+        results = await page.evaluate("([context, options]) => axe.run(context || document, options)", list(axe_arguments(path)))
+        facts["axe"] = [
+            f"{v['id']} ({v['impact']}): {v['help']} — {len(v['nodes'])} element(s), e.g. {v['nodes'][0]['html'][:120]}"
+            for v in results["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+    await context.close()
+    return facts
+
+
+async def search(browser, server, language, query):
+    """Type ``query`` in the search box of the ``language`` home page; return the result links."""
+    page = await browser.new_page()
+    await page.goto(server + language, wait_until="load")
+    await page.click("label.md-search__icon, .md-search__input", force=True)
+    await page.fill("input.md-search__input", query)
+    await page.wait_for_selector(".md-search-result__item", timeout=10_000)
+    links = await page.eval_on_selector_all(".md-search-result__item a", "els => els.map(a => a.href)")
+    await page.close()
+    return links
+
+
+async def visit_all(server):
+    """Every page and every search, CONCURRENT_PAGES at a time, in one Chromium."""
+    from axe_playwright_python.async_playwright import Axe
+    from playwright.async_api import async_playwright
+
+    axe_script = Axe().axe_script
+    slots = asyncio.Semaphore(CONCURRENT_PAGES)
+
+    async def limited(work):
+        async with slots:
+            return await work
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        jobs = [limited(visit(browser, server, path, axe_script)) for path in PAGES]
+        jobs += [limited(search(browser, server, language, query)) for language, query, _ in SEARCHES]
+        results = await asyncio.gather(*jobs)
+        await browser.close()
+    pages = dict(zip(PAGES, results))
+    searches = {(language, query): links for (language, query, _), links in zip(SEARCHES, results[len(PAGES) :])}
+    return pages, searches
 
 
 @pytest.fixture(scope="module")
-def visits(server, browser):
-    """Open every page once and record what the tests check."""
-    from axe_playwright_python.sync_playwright import Axe
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+def browsed(server):
+    """What the browser saw: ``(pages, searches)``."""
+    return asyncio.run(visit_all(server))
 
-    axe = Axe()
-    record = {}
-    for path in PAGES:
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        errors, external = [], []
-        page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
-        page.on(
-            "request",
-            lambda r, external=external: external.append(r.url)
-            if not r.url.startswith((server, "data:", "blob:", "about:"))
-            else None,
-        )
-        response = page.goto(server + path, wait_until="load")
-        try:  # Material adds the copy buttons after load
-            page.wait_for_function(COPY_BUTTONS_ADDED, polling=100, timeout=3_000)
-        except PlaywrightTimeout:
-            pass  # the copy-button test reports it
-        facts = page.evaluate(COLLECT)
-        facts["status"] = response.status
-        facts["errors"], facts["external"] = errors, external
-        results = None if path.endswith("print/") else axe.run(page, **axe_options(path))
-        facts["axe"] = [
-            f"{v['id']} ({v['impact']}): {v['help']} — {len(v['nodes'])} element(s), e.g. {v['nodes'][0]['html'][:120]}"
-            for v in (results.response["violations"] if results else [])
-            if v["impact"] in ("serious", "critical")
-        ]
-        record[path] = facts
-        context.close()
-    return record
+
+@pytest.fixture(scope="module")
+def visits(browsed):
+    return browsed[0]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -219,45 +276,32 @@ def test_report_page_weights(visits, capsys):
             print(f"  /{path:<28} {facts['bytes']:>10,}")
 
 
-@pytest.mark.parametrize("language, query, expected", [("", "dimenticanza", "/lstm/"), ("en/", "forget gate", "/en/lstm/")])
-def test_search_works_offline_in_both_languages(server, browser, language, query, expected):
-    page = browser.new_page()
-    page.goto(server + language, wait_until="load")
-    page.click("label.md-search__icon, .md-search__input", force=True)
-    page.fill("input.md-search__input", query)
-    page.wait_for_selector(".md-search-result__item", timeout=10_000)
-    links = page.eval_on_selector_all(".md-search-result__item a", "els => els.map(a => a.href)")
-    page.close()
+@pytest.mark.parametrize("language, query, expected", SEARCHES)
+def test_search_works_offline_in_both_languages(browsed, language, query, expected):
+    links = browsed[1][(language, query)]
     assert any(urlsplit(link).path == expected for link in links), links
 
 
-def test_language_switcher_click_leads_to_the_same_page(server, browser):
-    path = next((p for p in PAGES if p and not p.startswith("en/")), "")
-    page = browser.new_page()
-    page.goto(server + path, wait_until="load")
-    href = page.get_attribute('a[hreflang="en"]', "href")
-    page.goto(page.url if href is None else page.evaluate("h => new URL(h, location.href).href", href))
-    assert page.url == server + "en/" + path
-    page.close()
+@pytest.mark.parametrize("path", PAGES)
+def test_language_switcher_leads_to_the_same_page(server, visits, path):
+    twin = path[len("en/") :] if path.startswith("en/") else "en/" + path
+    assert twin in visits, f"{path} has no twin page {twin}"
+    assert visits[path]["switcher"] == server + twin
 
 
-def test_notebook_pages_offer_ipynb_and_colab(server, browser):
+def test_notebook_pages_offer_ipynb_and_colab(server, visits):
     import nbformat
 
-    notebooks = [p for p in PAGES if p.startswith(("labs/", "en/labs/")) and (SITE / p / "index.html").exists()]
-    notebooks = [p for p in notebooks if "rnnbook-notebook-links" in (SITE / p / "index.html").read_text(encoding="utf-8")]
-    assert notebooks, "no notebook page found"
-    page = browser.new_page()
-    for path in notebooks:
-        page.goto(server + path, wait_until="load")
-        download, colab = page.eval_on_selector_all(".rnnbook-notebook-links a", "els => els.map(a => a.href)")
-        response = page.request.get(download)
-        assert response.status == 200, download
-        notebook = nbformat.reads(response.text(), as_version=4)
+    notebooks = {path: facts["notebookLinks"] for path, facts in visits.items() if facts["notebookLinks"]}
+    labs = [p for p in PAGES if p.startswith(("labs/", "en/labs/")) and not p.endswith("labs/")]
+    assert sorted(notebooks) == labs, "every lab, and only the labs, offers its notebook"
+    for path, (download, colab) in notebooks.items():
+        with urllib.request.urlopen(download) as response:
+            assert response.status == 200, download
+            notebook = nbformat.reads(response.read().decode("utf-8"), as_version=4)
         nbformat.validate(notebook)
         assert urlsplit(colab).netloc == "colab.research.google.com"
         assert colab.endswith(path + Path(download).name)
-    page.close()
 
 
 class Links(HTMLParser):
@@ -304,19 +348,12 @@ def test_internal_links_and_anchors_resolve_external_links_are_well_formed(path)
 
 
 @pytest.mark.parametrize("path", ["print/", "en/print/"])
-def test_printable_book_holds_every_chapter_with_maths_figures_and_open_solutions(server, browser, visits, path):
+def test_printable_book_holds_every_chapter_with_maths_figures_and_open_solutions(visits, path):
     facts = visits[path]
     assert facts["katex"] > 100 and facts["katexFont"]
     assert not facts["brokenImages"]
-    page = browser.new_page()
-    page.goto(server + path, wait_until="load")
-    page.emulate_media(media="print")
-    titles = page.eval_on_selector_all("article h1", "els => els.map(e => e.textContent.trim())")
-    figures = page.eval_on_selector_all("article figure img", "els => els.filter(i => i.naturalWidth > 0).length")
-    closed = page.eval_on_selector_all("article details:not([open])", "els => els.length")
-    nav_hidden = page.eval_on_selector(".md-sidebar--primary", "e => getComputedStyle(e).display === 'none'")
-    page.close()
-    assert len(titles) >= 7, titles
-    assert figures >= 20
-    assert closed == 0, "solutions must be open on paper"
-    assert nav_hidden
+    printed = facts["printed"]
+    assert len(printed["titles"]) >= 7, printed["titles"]
+    assert printed["figures"] >= 20
+    assert printed["closed"] == 0, "solutions must be open on paper"
+    assert printed["navHidden"]

@@ -236,3 +236,31 @@ def test_the_table_of_contents_holds_the_headings_only(name, language):
     python_cells = "".join(re.findall(r"^```python\n.*?^```", text, flags=re.M | re.S))
     headings = re.findall(r"^#{1,3} (.+)$", text.replace(python_cells, ""), flags=re.M)
     assert titles == headings
+
+
+# ---------------------------------------------------------------------------
+# Precomputing before the build
+# ---------------------------------------------------------------------------
+
+
+def test_precompute_computes_only_what_is_missing(monkeypatch):
+    computed = []
+    monkeypatch.setattr(labs, "is_cached", lambda name: name != "sine")
+    monkeypatch.setattr(labs, "_compute", computed.append)
+    assert labs.precompute(processes=1) == ["sine"]
+    assert computed == ["sine"]
+    assert labs.precompute(["adding"], processes=2) == []
+
+
+def test_precompute_checks_its_arguments():
+    with pytest.raises(ValueError, match="processes"):
+        labs.precompute([], processes=0)
+    with pytest.raises(ValueError, match="name: expected one of adding, charlm, reber, sine"):
+        labs.is_cached("copy")
+
+
+def test_is_cached_follows_the_cache(own_cache, monkeypatch):
+    assert not labs.is_cached("adding")
+    calls = []
+    monkeypatch.setattr(labs.LABS["adding"], "is_cached", lambda: calls.append(1) or True)
+    assert labs.is_cached("adding") and calls
