@@ -37,9 +37,10 @@ _DISPLAY = re.compile(r'<div class="arithmatex">\\\[(.+?)\\\]</div>', re.S)
 _MATHJAX_BLOCK = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S)
 # nbconvert's loader for Mermaid diagrams imports them from a CDN: the book has none.
 _MERMAID_LOADER = re.compile(r'<script type="module">(?:(?!</script>).)*?mermaid(?:(?!</script>).)*?</script>', re.S)
-_NB_MARKDOWN_CELL = re.compile(
-    r'(<div class="jp-RenderedHTMLCommon jp-RenderedMarkdown[^"]*"[^>]*>)(.*?)(</div>)', re.S
-)
+_NB_MARKDOWN_CELL = re.compile(r'<div class="jp-RenderedHTMLCommon jp-RenderedMarkdown[^"]*"[^>]*>')
+_DIV_TAG = re.compile(r"<(/?)div\b[^>]*>")
+# Code in a Markdown cell is shown as written: a shell prompt's $ is not maths.
+_NB_CODE = re.compile(r"(<pre\b.*?</pre>|<code\b.*?</code>)", re.S)
 _NB_DISPLAY = re.compile(r"\$\$(.+?)\$\$", re.S)
 _NB_INLINE = re.compile(r"(?<![\\$])\$(?!\$)(.+?)(?<![\\$])\$")
 
@@ -84,16 +85,40 @@ def render_arithmatex(content: str, where: str) -> str:
 
 
 def render_notebook(content: str, where: str) -> str:
-    """Drop a notebook page's CDN loaders (MathJax, Mermaid) and render its Markdown cells' maths."""
+    """Drop a notebook page's CDN loaders (MathJax, Mermaid) and render its Markdown cells' maths.
+
+    A cell runs to the ``</div>`` that closes its own ``<div>`` (it may hold others,
+    admonitions for one); ``$...$`` inside ``<pre>`` or ``<code>`` is left as written.
+    """
     content = _MATHJAX_BLOCK.sub("", content)
     content = _MERMAID_LOADER.sub("", content)
+    parts, position = [], 0
+    for opening in _NB_MARKDOWN_CELL.finditer(content):
+        if opening.start() < position:
+            continue  # inside the previous cell
+        end = _closing_div(content, opening.end(), where)
+        parts += [content[position : opening.end()], _render_cell(content[opening.end() : end], where)]
+        position = end
+    return "".join(parts) + content[position:]
 
-    def cell(match):
-        body = _NB_DISPLAY.sub(lambda m: _render_display(html.unescape(m.group(1)), where), match.group(2))
-        body = _NB_INLINE.sub(lambda m: render(html.unescape(m.group(1)), False, where), body)
-        return match.group(1) + body + match.group(3)
 
-    return _NB_MARKDOWN_CELL.sub(cell, content)
+def _closing_div(content: str, start: int, where: str) -> int:
+    """Where the ``</div>`` closing a ``<div>`` opened just before ``start`` begins."""
+    depth = 1
+    for tag in _DIV_TAG.finditer(content, start):
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            return tag.start()
+    raise PluginError(f"{where}: a notebook Markdown cell has no closing </div>")
+
+
+def _render_cell(body: str, where: str) -> str:
+    """Render ``$$...$$`` and ``$...$`` in a Markdown cell's HTML, outside its code."""
+    pieces = _NB_CODE.split(body)  # text, code, text, code, ..., text
+    for k in range(0, len(pieces), 2):
+        text = _NB_DISPLAY.sub(lambda m: _render_display(html.unescape(m.group(1)), where), pieces[k])
+        pieces[k] = _NB_INLINE.sub(lambda m: render(html.unescape(m.group(1)), False, where), text)
+    return "".join(pieces)
 
 
 def _close():

@@ -14,15 +14,6 @@ from rnnbook.__main__ import main
 TINY = ["--steps", "2", "--eval-every", "1", "--no-progress"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models run fastest on one thread; on a busy CPU, more threads spin and wait."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 @pytest.fixture
 def docs(tmp_path):
     pages = tmp_path / "docs"

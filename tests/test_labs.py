@@ -175,9 +175,8 @@ def test_both_languages_share_one_computation(name):
 @pytest.mark.parametrize("name", LABS)
 @pytest.mark.parametrize("language", ["it", "en"])
 def test_notebook_pages_hold_no_fenced_block_but_python_cells(name, language):
-    """Commands go in inline code. In a notebook page jupytext turns a ```bash block into an
-    executed %%bash cell, and the KaTeX hook reads two $ on one line of any other fenced block
-    in a Markdown cell (a shell prompt and a $variable) as a formula."""
+    """Commands go in inline code: in a notebook page jupytext turns a ```bash block into an
+    executed %%bash cell."""
     languages = re.findall(r"^```(\S*)", page(name, language), flags=re.M)
     assert set(languages[::2]) == {"python"}, languages
 

@@ -21,18 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "hooks"))
 import parity  # noqa: E402
 
-HEADER = """---
-jupyter:
-  jupytext:
-    text_representation:
-      extension: .md
-      format_name: markdown
-  kernelspec:
-    display_name: Python 3
-    language: python
-    name: python3
----
-"""
+# The jupytext header of a notebook page, as a real lab has it (tests/test_labs.py checks it).
+HEADER = re.match(r"---\n.*?\n---\n", (ROOT / "docs" / "labs" / "first-steps.md").read_text(encoding="utf-8"), re.S)[0]
 
 PAGE = """# {title}
 
@@ -145,10 +135,18 @@ def test_page_without_english_twin_fails_parity_and_build(tmp_path):
     assert "index.md has no English twin" in result.stderr
 
 
+def replace_in_pages(book, old, new, names=("index.md", "index.en.md")):
+    """Break the copy on purpose: replace ``old`` by ``new`` in the pages ``names``."""
+    for name in names:
+        page = book / "docs" / name
+        text = page.read_text(encoding="utf-8")
+        assert old in text, f"{old!r} is not in {name}"
+        page.write_text(text.replace(old, new), encoding="utf-8")
+
+
 def test_failing_code_block_fails_the_tests(tmp_path):
     book = make_book(tmp_path)
-    page = book / "docs" / "index.md"
-    page.write_text(page.read_text(encoding="utf-8").replace("x = 2 + 2", "x = 2 + 3"), encoding="utf-8")
+    replace_in_pages(book, "x = 2 + 2", "x = 2 + 3", names=["index.md"])
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "docs/index.md", "docs/index.en.md"],
         capture_output=True,
@@ -161,9 +159,7 @@ def test_failing_code_block_fails_the_tests(tmp_path):
 
 def test_formula_katex_cannot_render_fails_the_build(tmp_path):
     book = make_book(tmp_path)
-    for name in ("index.md", "index.en.md"):
-        page = book / "docs" / name
-        page.write_text(page.read_text(encoding="utf-8").replace("\\tanh(a_t)", "\\frac{a_t}"), encoding="utf-8")
+    replace_in_pages(book, "\\tanh(a_t)", "\\frac{a_t}")
     result = build(book)
     assert result.returncode != 0
     assert "cannot render the formula" in result.stderr
@@ -171,9 +167,7 @@ def test_formula_katex_cannot_render_fails_the_build(tmp_path):
 
 def test_unknown_figure_fails_the_build(tmp_path):
     book = make_book(tmp_path)
-    for name in ("index.md", "index.en.md"):
-        page = book / "docs" / name
-        page.write_text(page.read_text(encoding="utf-8").replace("rnnbook:activations", "rnnbook:nope"), encoding="utf-8")
+    replace_in_pages(book, "rnnbook:activations", "rnnbook:nope")
     result = build(book)
     assert result.returncode != 0
     assert "figure 'nope' failed" in result.stderr

@@ -7,15 +7,6 @@ from torch import nn
 from rnnbook.models import CharLM, SequenceRegressor, SequenceTagger, make_rnn, set_forget_bias
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models run fastest on one thread; on a busy CPU, more threads spin and wait."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 CELLS = ("rnn", "lstm", "gru")
 
 
