@@ -17,6 +17,7 @@ import io
 import re
 import shutil
 import threading
+import time
 import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
@@ -166,7 +167,7 @@ async def visit(browser, server, path, axe_script):
     )
     response = await page.goto(server + path, wait_until="load")
     try:  # Material adds the copy buttons after load
-        await page.wait_for_function(COPY_BUTTONS_ADDED, polling=100, timeout=3_000)
+        await page.wait_for_function(COPY_BUTTONS_ADDED, polling=100, timeout=10_000)
     except PlaywrightTimeout:
         pass  # the copy-button test reports it
     facts = await page.evaluate(COLLECT)
@@ -224,8 +225,10 @@ async def visit_all(server):
 
 @pytest.fixture(scope="module")
 def browsed(server):
-    """What the browser saw: ``(pages, searches)``."""
-    return asyncio.run(visit_all(server))
+    """What the browser saw: ``(pages, searches, seconds it took)``."""
+    start = time.perf_counter()
+    pages, searches = asyncio.run(visit_all(server))
+    return pages, searches, time.perf_counter() - start
 
 
 @pytest.fixture(scope="module")
@@ -269,10 +272,12 @@ def test_page_weight_on_first_load(visits, path):
     assert visits[path]["bytes"] < MAX_PAGE_BYTES, f"{path} transfers {visits[path]['bytes']:,} bytes"
 
 
-def test_report_page_weights(visits, capsys):
+def test_report_page_weights(browsed, capsys):
+    pages, searches, seconds = browsed
     with capsys.disabled():
-        print("\nBytes transferred on first load (gzip, figures included):")
-        for path, facts in visits.items():
+        print(f"\nChromium opened {len(pages)} pages and ran {len(searches)} searches in {seconds:.0f} s.")
+        print("Bytes transferred on first load (gzip, figures included):")
+        for path, facts in pages.items():
             print(f"  /{path:<28} {facts['bytes']:>10,}")
 
 
