@@ -59,9 +59,16 @@ def _katex():
 
 @functools.lru_cache(maxsize=None)
 def _render(tex: str, display: bool) -> str:
-    """KaTeX's HTML for ``tex``; the same formula in both languages is rendered once."""
+    """KaTeX's HTML for ``tex``; the same formula in both languages is rendered once.
+
+    KaTeX writes each formula twice, as MathML for screen readers and as HTML for
+    the eye. The search index should hold it once: Material's search skips an
+    element marked ``data-search-exclude`` (and strips the mark from the page), so
+    the MathML copy is marked and the index keeps the text a reader sees.
+    """
     options = {"displayMode": display, "throwOnError": True, "macros": dict(MACROS)}
-    return _katex().call("katex.renderToString", tex, options)
+    rendered = _katex().call("katex.renderToString", tex, options)
+    return rendered.replace("<math", '<math data-search-exclude="mathml"', 1)
 
 
 def render(tex: str, display: bool, where: str = "") -> str:
