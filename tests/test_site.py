@@ -7,6 +7,7 @@ language switcher leads to the same page in the other language.
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -100,3 +101,15 @@ def test_language_switcher_leads_to_the_same_page(path):
     if resolved.is_dir():
         resolved = resolved / "index.html"
     assert resolved == (SITE / other).resolve(), f"switcher on {relative} leads to {target}"
+
+
+def test_search_index_holds_each_formula_once():
+    """KaTeX writes a formula twice (MathML for screen readers, HTML for the eye); the
+    MathML copy is kept out of the search index (hooks/katex_math.py), whose snippets
+    would otherwise show the formula's TeX and its symbols two extra times. The labs'
+    sampled text may hold TeX-like strings, so their pages are not checked."""
+    index = json.loads((SITE / "search" / "search_index.json").read_text(encoding="utf-8"))
+    tex = re.compile(r"\\(?:frac|partial|odot|sigma|tanh|mathbb|norm)\b")
+    leaks = [doc["location"] for doc in index["docs"]
+             if not doc["location"].startswith(("labs/", "en/labs/")) and tex.search(doc["text"])]
+    assert not leaks, leaks
