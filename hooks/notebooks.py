@@ -66,6 +66,8 @@ def on_page_content(content, page, config, files):
     if not is_notebook(page):
         return content
     content = MARKDOWN_CODE.sub(r"\1<code>\2</code>\3", content)
+    # A code cell scrolls sideways on a narrow screen: keyboard users reach it with Tab.
+    content = content.replace('<div class="highlight-ipynb', '<div tabindex="0" class="highlight-ipynb')
     colab = config["extra"]["colab"]
     language = _language(config)
     ipynb = notebook_name(page)

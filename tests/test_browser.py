@@ -110,7 +110,6 @@ COLLECT = """() => {
     notebookLinks: [...document.querySelectorAll('.rnnbook-notebook-links a')].map(a => a.href),
     switcher: switcher && new URL(switcher.getAttribute('href'), location.href).href,
     bytes: resources.reduce((sum, r) => sum + (r.encodedBodySize || 0), 0),
-    overflow: document.documentElement.scrollWidth > window.innerWidth + 1,
   };
 }"""
 
@@ -121,6 +120,12 @@ PRINTED = """() => ({
   closed: document.querySelectorAll('article details:not([open])').length,
   navHidden: getComputedStyle(document.querySelector('.md-sidebar--primary')).display === 'none',
 })"""
+
+# A phone held upright: the page must not scroll sideways (code, tables and wide
+# formulas scroll inside their own boxes).
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+OVERFLOW = "() => document.documentElement.scrollWidth > window.innerWidth + 1"
 
 # KaTeX's visual HTML is aria-hidden (assistive technology reads its MathML) and holds
 # most of a chapter's elements; axe-core's time grows with the page's element count, so
@@ -156,7 +161,7 @@ async def visit(browser, server, path, axe_script):
     """Open one page on a first (uncached) load and record what the tests check."""
     from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    context = await browser.new_context(viewport=DESKTOP)
     page = await context.new_page()
     errors, external = [], []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -176,16 +181,27 @@ async def visit(browser, server, path, axe_script):
         await page.emulate_media(media="print")
         facts["printed"] = await page.evaluate(PRINTED)
     else:
-        await page.evaluate(REMOVE_KATEX_HTML)
-        await page.evaluate(axe_script)
-        results = await page.evaluate("([context, options]) => axe.run(context || document, options)", list(axe_arguments(path)))
-        facts["axe"] = [
-            f"{v['id']} ({v['impact']}): {v['help']} — {len(v['nodes'])} element(s), e.g. {v['nodes'][0]['html'][:120]}"
-            for v in results["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
+        await page.set_viewport_size(PHONE)
+        facts["phoneOverflow"] = await page.evaluate(OVERFLOW)
+        # axe checks a page's content on the phone, where code and tables scroll; the
+        # pages that check the whole template, on a desktop.
+        if path in CONTRAST_PAGES:
+            await page.set_viewport_size(DESKTOP)
+        facts["axe"] = await run_axe(page, path, axe_script)
     await context.close()
     return facts
+
+
+async def run_axe(page, path, axe_script):
+    """axe-core's serious and critical violations on the page as it is now, one line each."""
+    await page.evaluate(REMOVE_KATEX_HTML)
+    await page.evaluate(axe_script)
+    results = await page.evaluate("([context, options]) => axe.run(context || document, options)", list(axe_arguments(path)))
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {len(v['nodes'])} element(s), e.g. {v['nodes'][0]['html'][:120]}"
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 async def search(browser, server, language, query):
@@ -214,12 +230,17 @@ async def visit_all(server):
 
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        jobs = [limited(visit(browser, server, path, axe_script)) for path in PAGES]
-        jobs += [limited(search(browser, server, language, query)) for language, query, _ in SEARCHES]
-        results = await asyncio.gather(*jobs)
+        # The longest visits (the printable book) and the searches first, so that no
+        # long one is left running alone at the end.
+        longest = [path for path in PAGES if path.endswith("print/")]
+        jobs = {("page", path): visit(browser, server, path, axe_script) for path in longest}
+        jobs |= {("search", language, query): search(browser, server, language, query)
+                 for language, query, _ in SEARCHES}
+        jobs |= {("page", path): visit(browser, server, path, axe_script) for path in PAGES if path not in longest}
+        done = dict(zip(jobs, await asyncio.gather(*(limited(job) for job in jobs.values()))))
         await browser.close()
-    pages = dict(zip(PAGES, results))
-    searches = {(language, query): links for (language, query, _), links in zip(SEARCHES, results[len(PAGES) :])}
+    pages = {path: done[("page", path)] for path in PAGES}
+    searches = {(language, query): done[("search", language, query)] for language, query, _ in SEARCHES}
     return pages, searches
 
 
@@ -265,6 +286,11 @@ def test_every_code_block_has_a_copy_button(visits, path):
 def test_no_serious_accessibility_violation(visits, path):
     """The print page repeats the chapters, already checked one by one."""
     assert not visits[path]["axe"], "\n".join(visits[path]["axe"])
+
+
+@pytest.mark.parametrize("path", [p for p in PAGES if not p.endswith("print/")])
+def test_no_sideways_scrolling_on_a_phone(visits, path):
+    assert not visits[path]["phoneOverflow"], f"/{path} is wider than a {PHONE['width']} px phone screen"
 
 
 @pytest.mark.parametrize("path", [p for p in PAGES if not p.endswith("print/")])
