@@ -103,13 +103,45 @@ def test_language_switcher_leads_to_the_same_page(path):
     assert resolved == (SITE / other).resolve(), f"switcher on {relative} leads to {target}"
 
 
-def test_search_index_holds_each_formula_once():
+# Each language's search index: (the index, the folder its locations are relative to).
+SEARCH_INDEXES = {"it": "search/search_index.json", "en": "en/search/search_index.json"}
+
+
+def search_index(language):
+    return json.loads((SITE / SEARCH_INDEXES[language]).read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("language", SEARCH_INDEXES)
+def test_search_index_holds_each_formula_once(language):
     """KaTeX writes a formula twice (MathML for screen readers, HTML for the eye); the
     MathML copy is kept out of the search index (hooks/katex_math.py), whose snippets
     would otherwise show the formula's TeX and its symbols two extra times. The labs'
     sampled text may hold TeX-like strings, so their pages are not checked."""
-    index = json.loads((SITE / "search" / "search_index.json").read_text(encoding="utf-8"))
     tex = re.compile(r"\\(?:frac|partial|odot|sigma|tanh|mathbb|norm)\b")
-    leaks = [doc["location"] for doc in index["docs"]
-             if not doc["location"].startswith(("labs/", "en/labs/")) and tex.search(doc["text"])]
+    leaks = [doc["location"] for doc in search_index(language)["docs"]
+             if not doc["location"].startswith("labs/") and tex.search(doc["text"])]
     assert not leaks, leaks
+
+
+@pytest.mark.parametrize("language", SEARCH_INDEXES)
+def test_each_language_searches_its_own_pages(language):
+    """hooks/search_languages.py: one index per language, in that language, holding
+    every page of that language but the printable book, and nothing else."""
+    index = search_index(language)
+    assert index["config"]["lang"] == [language]
+    root = SITE / Path(SEARCH_INDEXES[language]).parent.parent
+    pages = {html.parent.relative_to(root).as_posix() for html in root.rglob("index.html")}
+    pages = {"" if page == "." else page + "/" for page in pages
+             if page.split("/")[0] not in ("assets", "search", "en", "print")}
+    indexed = {doc["location"].split("#")[0] for doc in index["docs"]}
+    assert indexed == pages
+
+
+def test_english_pages_read_the_english_search_index():
+    """Material fetches ``search/search_index.json`` from the ``base`` in a page's
+    ``__config``: the site's root for Italian pages, ``en/`` for English ones."""
+    config = re.compile(r'<script id="__config" type="application/json">(.*?)</script>', re.S)
+    for html, root in [(SITE / "lstm" / "index.html", SITE), (SITE / "en" / "lstm" / "index.html", SITE / "en"),
+                       (SITE / "en" / "index.html", SITE / "en")]:
+        base = json.loads(config.search(html.read_text(encoding="utf-8")).group(1))["base"]
+        assert (html.parent / base).resolve() == root.resolve(), f"{html.relative_to(SITE)}: base {base!r}"

@@ -1,0 +1,72 @@
+"""MkDocs hook: each language searches its own pages.
+
+mkdocs-static-i18n writes one search index for both languages
+(``search/search_index.json``), and Material reads it from the site's root on every
+page: an English reader who searched "gradient" got the Italian chapter first, and
+every page load built a lunr index, with two stemmers, over both books.
+
+After the build (once both languages are written) the index is split in two: the
+Italian pages stay in ``search/search_index.json``, the English ones go to
+``en/search/search_index.json``, each with its own language and with locations
+relative to its own root. English pages tell Material that their site starts at
+``en/`` (``base`` in the page's ``__config``), so their search box reads the English
+index and links its results from there.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from mkdocs.plugins import event_priority
+
+DEFAULT, OTHER = "it", "en"
+INDEX = Path("search") / "search_index.json"
+CONFIG = re.compile(r'(<script id="__config" type="application/json">)(.*?)(</script>)', re.S)
+
+
+def _language(config) -> str:
+    return config["theme"]["language"]
+
+
+def on_post_page(output, page, config):
+    if _language(config) != OTHER:
+        return output
+
+    def rebase(match):
+        settings = json.loads(match.group(2))
+        settings["base"] = settings["base"].rstrip("/") + f"/{OTHER}/"
+        return match.group(1) + json.dumps(settings, ensure_ascii=False) + match.group(3)
+
+    rebased, count = CONFIG.subn(rebase, output)
+    if count != 1:
+        raise ValueError(f"{page.file.src_uri}: expected one Material __config script, found {count}")
+    return rebased
+
+
+def split(index: dict) -> dict[str, dict]:
+    """The two languages' indexes, from the combined one: ``{"it": {...}, "en": {...}}``."""
+    prefix = f"{OTHER}/"
+    docs = {DEFAULT: [], OTHER: []}
+    for doc in index["docs"]:
+        if doc["location"].startswith(prefix):
+            docs[OTHER].append({**doc, "location": doc["location"][len(prefix):]})
+        else:
+            docs[DEFAULT].append(doc)
+    return {language: {"config": {**index["config"], "lang": [language]}, "docs": entries}
+            for language, entries in docs.items()}
+
+
+# After mkdocs-static-i18n's own post-build (priority -100), which builds the other
+# language and then writes the combined index.
+@event_priority(-110)
+def on_post_build(config):
+    if config.plugins["i18n"].building:
+        return  # the other language's build, inside the default one's: the index is not final
+    site = Path(config["site_dir"])  # the whole site's: the default language's build is the outer one
+    combined = json.loads((site / INDEX).read_text(encoding="utf-8"))
+    for language, index in split(combined).items():
+        path = site / INDEX if language == DEFAULT else site / language / INDEX
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
