@@ -1,6 +1,7 @@
 """The book in a real browser: headless Chromium over the built site on 127.0.0.1.
 
-Every page of both languages is opened once, on a first (uncached) load, and
+Every page of both languages is opened once, in one of two tabs that go from page
+to page as a reader does (the browser's cache keeps what every page shares), and
 everything the checks need is recorded; the tests then read that record. They
 need ``site/`` (``make test`` builds it first) and Debian's Chromium
 (``apt-get install -y chromium``; ``.ci/run`` installs it). Without Chromium
@@ -53,12 +54,26 @@ PAGES = site_pages() if SITE.exists() else []
 
 
 class Server(http.server.SimpleHTTPRequestHandler):
-    """A static host that compresses text with gzip, as GitHub Pages and most hosts do."""
+    """A static host as GitHub Pages is: text compressed with gzip, cacheable for ten
+    minutes. It also serves axe-core, outside the site, at ``AXE_PATH``.
+
+    Fonts alone are not cached: a font Chromium holds in memory shows in the resource
+    timing of every later page that declares it, used or not, and page weight would
+    count it (see ``COLLECT``)."""
 
     COMPRESS = (".html", ".css", ".js", ".json", ".svg", ".xml", ".ipynb")
 
     def log_message(self, *args):
         pass
+
+    def end_headers(self):
+        self.send_header("Cache-Control", "no-store" if self.path.endswith(".woff2") else "max-age=600")
+        super().end_headers()
+
+    def translate_path(self, path):
+        if urlsplit(path).path == "/" + AXE_PATH:
+            return str(axe_script_file())
+        return super().translate_path(path)
 
     def send_head(self):
         path = Path(self.translate_path(self.path))
@@ -77,6 +92,18 @@ class Server(http.server.SimpleHTTPRequestHandler):
         return io.BytesIO(body)
 
 
+def axe_script_file():
+    """axe-core as shipped by axe-playwright-python."""
+    import axe_playwright_python
+
+    return Path(axe_playwright_python.__file__).with_name("axe.min.js")
+
+
+# Where the test server serves axe-core: a script loaded by URL is compiled once and
+# kept in Chromium's code cache, instead of parsed again on every page.
+AXE_PATH = "__axe__/axe.min.js"
+
+
 @pytest.fixture(scope="module")
 def server():
     handler = functools.partial(Server, directory=str(SITE))
@@ -90,6 +117,8 @@ def server():
 COPY_BUTTONS_ADDED = """() => document.querySelectorAll('article div.highlight pre :is(button.md-clipboard, button[data-md-type=copy])').length
     >= document.querySelectorAll('article div.highlight pre').length"""
 
+# ``bytes``: the compressed size of everything the page loaded, from the network or from
+# the cache alike, which is what a first visit transfers.
 COLLECT = """() => {
   const visible = (el) => !el.closest('pre, code, .katex, script, style, .jupyter-wrapper .jp-InputArea');
   const walker = document.createTreeWalker(document.querySelector('article') || document.body, NodeFilter.SHOW_TEXT);
@@ -126,15 +155,34 @@ PRINTED = """() => ({
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 OVERFLOW = "() => document.documentElement.scrollWidth > window.innerWidth + 1"
+# Resized, the header's search box fades to its new colours: axe reads them once every
+# finite animation and transition has finished.
+SETTLED = """() => Promise.all(document.getAnimations()
+  .filter(a => a.effect && a.effect.getComputedTiming().endTime !== Infinity)
+  .map(a => a.finished.catch(() => null))).then(() => null)"""
 
 # KaTeX's visual HTML is aria-hidden (assistive technology reads its MathML) and holds
 # most of a chapter's elements; axe-core's time grows with the page's element count, so
 # it is removed, after the checks above have read the page, before axe runs.
 REMOVE_KATEX_HTML = "() => document.querySelectorAll('.katex-html').forEach(e => e.remove())"
 
+# Highlighted code is one <span> per token, most of the elements of a page with code,
+# and axe-core's time grows with the element count. Only colour contrast tells two spans
+# of the same kind in the same kind of box apart (no role, no ARIA, no id), so one of
+# each is kept and the others give way to their text.
+ONE_TOKEN_OF_EACH_KIND = """() => {
+  const seen = new Set();
+  for (const span of document.querySelectorAll('article pre span[class]')) {
+    const box = span.closest('.admonition, details, .highlight-ipynb, .highlight');
+    const kind = span.className + ' in ' + (box ? box.className : '');
+    if (seen.has(kind)) span.replaceWith(span.textContent);
+    else seen.add(kind);
+  }
+}"""
+
 # Every rule on every page, except the two that depend only on the stylesheet (colour
 # contrast, and links told apart from text): those, by far the slowest, run on one page
-# of each kind, in both languages: home, a chapter with every kind of code token, a lab,
+# of each kind, in both languages: home, the chapter with the most kinds of code token, a lab,
 # the glossary, coursework, and there on the whole page.
 CONTRAST_PAGES = {"", "en/", "vanishing/", "en/vanishing/", "labs/adding/", "en/labs/adding/", "glossary/", "en/coursework/"}
 STYLE_RULES = ("color-contrast", "link-in-text-block")
@@ -157,87 +205,107 @@ def axe_arguments(path):
     return {"include": [["article"]]}, options
 
 
-async def visit(browser, server, path, axe_script):
-    """Open one page on a first (uncached) load and record what the tests check."""
-    from playwright.async_api import TimeoutError as PlaywrightTimeout
+class Tab:
+    """One browser tab, reused page after page, that records what each visit saw."""
 
-    context = await browser.new_context(viewport=DESKTOP)
-    page = await context.new_page()
-    errors, external = [], []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on(
-        "request",
-        lambda r: external.append(r.url) if not r.url.startswith((server, "data:", "blob:", "about:")) else None,
-    )
-    response = await page.goto(server + path, wait_until="load")
-    try:  # Material adds the copy buttons after load
-        await page.wait_for_function(COPY_BUTTONS_ADDED, polling=100, timeout=10_000)
-    except PlaywrightTimeout:
-        pass  # the copy-button test reports it
-    facts = await page.evaluate(COLLECT)
-    facts.update(status=response.status, errors=errors, external=external, axe=[])
-    if path.endswith("print/"):  # the chapters again, each already checked by axe
-        await page.emulate_media(media="print")
-        facts["printed"] = await page.evaluate(PRINTED)
-    else:
-        await page.set_viewport_size(PHONE)
+    def __init__(self, page, server):
+        self.page, self.server = page, server
+        self.errors, self.external = [], []
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("request", self.record_request)
+
+    def record_request(self, request):
+        if not request.url.startswith((self.server, "data:", "blob:", "about:")):
+            self.external.append(request.url)
+
+    async def open(self, path, viewport, media="screen"):
+        """Load ``path`` at ``viewport`` size for ``media``; forget what the previous page did."""
+        await self.page.emulate_media(media=media)
+        await self.page.set_viewport_size(viewport)
+        self.errors, self.external = [], []
+        return await self.page.goto(self.server + path, wait_until="load")
+
+    async def visit(self, path):
+        """Open one page and record what the tests check."""
+        from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+        page = self.page
+        printed = path.endswith("print/")
+        # A page is laid out at the size and for the medium it is checked at: the printable
+        # book on paper, every other page on a phone first.
+        response = await self.open(path, DESKTOP, "print") if printed else await self.open(path, PHONE)
+        try:  # Material adds the copy buttons after load
+            await page.wait_for_function(COPY_BUTTONS_ADDED, polling="raf", timeout=10_000)
+        except PlaywrightTimeout:
+            pass  # the copy-button test reports it
+        facts = await page.evaluate(COLLECT)
+        facts.update(status=response.status, errors=self.errors, external=self.external, axe=[])
+        if printed:  # the chapters again, each already checked by axe
+            facts["printed"] = await page.evaluate(PRINTED)
+            return facts
         facts["phoneOverflow"] = await page.evaluate(OVERFLOW)
         # axe checks a page's content on the phone, where code and tables scroll; the
         # pages that check the whole template, on a desktop.
         if path in CONTRAST_PAGES:
             await page.set_viewport_size(DESKTOP)
-        facts["axe"] = await run_axe(page, path, axe_script)
-    await context.close()
-    return facts
+            await page.evaluate(SETTLED)
+        facts["axe"] = await self.run_axe(path)
+        return facts
 
+    async def run_axe(self, path):
+        """axe-core's serious and critical violations on the page as it is now, one line each."""
+        page = self.page
+        await page.evaluate(REMOVE_KATEX_HTML)
+        await page.evaluate(ONE_TOKEN_OF_EACH_KIND)
+        await page.add_script_tag(url=self.server + AXE_PATH)
+        context, options = axe_arguments(path)
+        results = await page.evaluate("([context, options]) => axe.run(context || document, options)", [context, options])
+        return [
+            f"{v['id']} ({v['impact']}): {v['help']} — {len(v['nodes'])} element(s), e.g. {v['nodes'][0]['html'][:120]}"
+            for v in results["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
 
-async def run_axe(page, path, axe_script):
-    """axe-core's serious and critical violations on the page as it is now, one line each."""
-    await page.evaluate(REMOVE_KATEX_HTML)
-    await page.evaluate(axe_script)
-    results = await page.evaluate("([context, options]) => axe.run(context || document, options)", list(axe_arguments(path)))
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} — {len(v['nodes'])} element(s), e.g. {v['nodes'][0]['html'][:120]}"
-        for v in results["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
-async def search(browser, server, language, query):
-    """Type ``query`` in the search box of the ``language`` home page; return the result links."""
-    page = await browser.new_page()
-    await page.goto(server + language, wait_until="load")
-    await page.click("label.md-search__icon, .md-search__input", force=True)
-    await page.fill("input.md-search__input", query)
-    await page.wait_for_selector(".md-search-result__item", timeout=10_000)
-    links = await page.eval_on_selector_all(".md-search-result__item a", "els => els.map(a => a.href)")
-    await page.close()
-    return links
+    async def search(self, language, query):
+        """Type ``query`` in the search box of the ``language`` home page; return the result links."""
+        page = self.page
+        await self.open(language, DESKTOP)
+        await page.click("label.md-search__icon, .md-search__input", force=True)
+        await page.fill("input.md-search__input", query)
+        await page.wait_for_selector(".md-search-result__item", timeout=10_000)
+        return await page.eval_on_selector_all(".md-search-result__item a", "els => els.map(a => a.href)")
 
 
 async def visit_all(server):
-    """Every page and every search, CONCURRENT_PAGES at a time, in one Chromium."""
-    from axe_playwright_python.async_playwright import Axe
+    """Every page and every search, in CONCURRENT_PAGES tabs of one Chromium."""
     from playwright.async_api import async_playwright
 
-    axe_script = Axe().axe_script
-    slots = asyncio.Semaphore(CONCURRENT_PAGES)
+    # The longest visits (the printable book) and the searches first, so that no long
+    # one is left running alone at the end.
+    heavy = [("page", path) for path in PAGES if path.endswith("print/")]
+    jobs = list(heavy)
+    jobs += [("search", language, query) for language, query, _ in SEARCHES]
+    jobs += [("page", path) for path in PAGES if ("page", path) not in heavy]
+    done = {}
 
-    async def limited(work):
-        async with slots:
-            return await work
+    async def work():
+        tab = Tab(await context.new_page(), server)
+        while jobs:
+            job = jobs.pop(0)
+            done[job] = await (tab.visit(*job[1:]) if job[0] == "page" else tab.search(*job[1:]))
+            if job in heavy:  # a fresh tab costs less than unloading the printable book
+                await tab.page.close()
+                tab = Tab(await context.new_page(), server)
+        await tab.page.close()
 
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        # The longest visits (the printable book) and the searches first, so that no
-        # long one is left running alone at the end.
-        longest = [path for path in PAGES if path.endswith("print/")]
-        jobs = {("page", path): visit(browser, server, path, axe_script) for path in longest}
-        jobs |= {("search", language, query): search(browser, server, language, query)
-                 for language, query, _ in SEARCHES}
-        jobs |= {("page", path): visit(browser, server, path, axe_script) for path in PAGES if path not in longest}
-        done = dict(zip(jobs, await asyncio.gather(*(limited(job) for job in jobs.values()))))
+        # One context: its HTTP cache serves the stylesheets and scripts every page shares,
+        # as a reader's browser does after the first page. Page weight does not depend on
+        # it: see COLLECT's ``bytes``.
+        context = await browser.new_context(viewport=DESKTOP)
+        await asyncio.gather(*(work() for _ in range(CONCURRENT_PAGES)))
         await browser.close()
     pages = {path: done[("page", path)] for path in PAGES}
     searches = {(language, query): done[("search", language, query)] for language, query, _ in SEARCHES}
