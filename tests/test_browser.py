@@ -114,8 +114,11 @@ def server():
     httpd.shutdown()
 
 
-COPY_BUTTONS_ADDED = """() => document.querySelectorAll('article div.highlight pre :is(button.md-clipboard, button[data-md-type=copy])').length
-    >= document.querySelectorAll('article div.highlight pre').length"""
+# After load, Material adds the copy buttons and fetches the search index (counted in
+# the page's weight).
+MATERIAL_READY = """() => document.querySelectorAll('article div.highlight pre :is(button.md-clipboard, button[data-md-type=copy])').length
+    >= document.querySelectorAll('article div.highlight pre').length
+  && performance.getEntriesByType('resource').some(r => r.name.endsWith('/search/search_index.json'))"""
 
 # ``bytes``: the compressed size of everything the page loaded, from the network or from
 # the cache alike, which is what a first visit transfers.
@@ -235,10 +238,10 @@ class Tab:
         # A page is laid out at the size and for the medium it is checked at: the printable
         # book on paper, every other page on a phone first.
         response = await self.open(path, DESKTOP, "print") if printed else await self.open(path, PHONE)
-        try:  # Material adds the copy buttons after load
-            await page.wait_for_function(COPY_BUTTONS_ADDED, polling="raf", timeout=10_000)
+        try:
+            await page.wait_for_function(MATERIAL_READY, polling="raf", timeout=10_000)
         except PlaywrightTimeout:
-            pass  # the copy-button test reports it
+            pass  # the copy-button and page-weight tests report it
         facts = await page.evaluate(COLLECT)
         facts.update(status=response.status, errors=self.errors, external=self.external, axe=[])
         if printed:  # the chapters again, each already checked by axe
