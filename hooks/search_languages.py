@@ -26,12 +26,8 @@ INDEX = Path("search") / "search_index.json"
 CONFIG = re.compile(r'(<script id="__config" type="application/json">)(.*?)(</script>)', re.S)
 
 
-def _language(config) -> str:
-    return config["theme"]["language"]
-
-
 def on_post_page(output, page, config):
-    if _language(config) != OTHER:
+    if config["theme"]["language"] != OTHER:  # the language of the build this page is in
         return output
 
     def rebase(match):

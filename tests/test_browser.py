@@ -192,7 +192,7 @@ STYLE_RULES = ("color-contrast", "link-in-text-block")
 
 SEARCHES = [("", "dimenticanza", "/lstm/"), ("en/", "forget gate", "/en/lstm/")]
 
-# Pages open at once: Chromium renders each in its own process, so a second one
+# Tabs at work at once: Chromium renders each in its own process, so a second one
 # uses the second core of a two-core laptop.
 CONCURRENT_PAGES = 2
 

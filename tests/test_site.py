@@ -103,7 +103,7 @@ def test_language_switcher_leads_to_the_same_page(path):
     assert resolved == (SITE / other).resolve(), f"switcher on {relative} leads to {target}"
 
 
-# Each language's search index: (the index, the folder its locations are relative to).
+# Each language's search index; its locations are relative to the folder above search/.
 SEARCH_INDEXES = {"it": "search/search_index.json", "en": "en/search/search_index.json"}
 
 
