@@ -38,19 +38,18 @@ from typing import ClassVar
 
 import numpy as np
 
-from rnnbook import rnn
+from rnnbook import cell
 from rnnbook._validate import as_rng, check_choice, check_dtype, check_int
-from rnnbook.lstm import sigmoid
+from rnnbook.cell import check_backward, check_inputs, sigmoid
 
 __all__ = ["Params", "Cache", "VARIANTS", "split_gates", "init", "step", "forward", "backward"]
 
 VARIANTS = ("pytorch", "cho")
 
 
-# --8<-- [start:params]
 @dataclasses.dataclass(eq=False, repr=False)
-class Params(rnn.Params):
-    """GRU weights: those of :class:`rnnbook.rnn.Params` with G = 3 gates r, z, n.
+class Params(cell.Params):
+    """GRU weights: those of :class:`rnnbook.cell.Params` with G = 3 gates r, z, n.
 
     Attributes:
         W_ih: input-to-hidden weights (3H, D), rows [W_ir; W_iz; W_in].
@@ -65,7 +64,6 @@ class Params(rnn.Params):
     G: ClassVar[int] = 3
     TORCH: ClassVar[str] = "GRU"
     TORCH_MODE: ClassVar[str] = "GRU"
-    # --8<-- [end:params]
 
 
 @dataclasses.dataclass(eq=False)
@@ -89,7 +87,6 @@ class Cache:
     hn: np.ndarray
 
 
-# --8<-- [start:split_gates]
 def split_gates(a):
     """The three blocks r, z, n of a gate-stacked array (..., 3H), as views (..., H).
 
@@ -99,10 +96,8 @@ def split_gates(a):
     """
     H = a.shape[-1] // 3
     return a[..., :H], a[..., H : 2 * H], a[..., 2 * H :]
-# --8<-- [end:split_gates]
 
 
-# --8<-- [start:init]
 def init(input_size, hidden_size, rng=None, dtype=np.float64):
     """Random weights as PyTorch initialises ``nn.GRU``: every entry U(-1/√H, 1/√H).
 
@@ -127,7 +122,6 @@ def init(input_size, hidden_size, rng=None, dtype=np.float64):
     return Params(
         W_ih=uniform(3 * H, D), W_hh=uniform(3 * H, H), b_ih=uniform(3 * H), b_hh=uniform(3 * H)
     )
-# --8<-- [end:init]
 
 
 # --8<-- [start:step]
@@ -148,7 +142,7 @@ def step(x, state, params, *, variant="pytorch"):
     (2, 4)
     """
     check_choice("variant", variant, VARIANTS)
-    h = rnn._check_inputs("x", x, state, params, Params)
+    h = check_inputs("x", x, state, params, Params)
     ax_r, ax_z, ax_n = split_gates(x @ params.W_ih.T + params.b_ih)
     W_hr, W_hz, W_hn = np.split(params.W_hh, 3)
     b_hr, b_hz, b_hn = np.split(params.b_hh, 3)
@@ -162,7 +156,6 @@ def step(x, state, params, *, variant="pytorch"):
 # --8<-- [end:step]
 
 
-# --8<-- [start:forward]
 def forward(xs, state, params, *, variant="pytorch"):
     """Run the GRU over whole sequences, keeping what :func:`backward` needs.
 
@@ -194,7 +187,7 @@ def forward(xs, state, params, *, variant="pytorch"):
     cho True
     """
     check_choice("variant", variant, VARIANTS)
-    h0 = rnn._check_inputs("xs", xs, state, params, Params)
+    h0 = check_inputs("xs", xs, state, params, Params)
     T, B, D = xs.shape
     H = params.hidden_size
     hs = np.empty((T + 1, B, H), dtype=xs.dtype)
@@ -207,7 +200,6 @@ def forward(xs, state, params, *, variant="pytorch"):
     else:
         gates = _forward_cho(ax, hs, hn, params)
     return hs[1:], hs[T], Cache(params, xs, hs, gates, variant, hn)
-# --8<-- [end:forward]
 
 
 # --8<-- [start:forward_pytorch]
@@ -250,7 +242,6 @@ def _forward_cho(ax, hs, rh, params):
 # --8<-- [end:forward_cho]
 
 
-# --8<-- [start:backward]
 def backward(dhs, cache, d_state=None):
     """Backpropagation through time (Werbos 1990) for :func:`forward`, either variant.
 
@@ -287,14 +278,12 @@ def backward(dhs, cache, d_state=None):
     >>> grads.W_hh.shape, dxs.shape, dh0.shape
     ((12, 4), (5, 2, 3), (2, 4))
     """
-    dh = rnn._check_backward(dhs, cache, d_state, Cache)
+    dh = check_backward(dhs, cache, d_state, Cache)
     if cache.variant == "pytorch":
         return _backward_pytorch(dhs, cache, dh)
     return _backward_cho(dhs, cache, dh)
-# --8<-- [end:backward]
 
 
-# --8<-- [start:backward_pytorch]
 def _backward_pytorch(dhs, cache, dh):
     """The loop of :func:`backward` and the weight gradients, PyTorch's variant."""
     params, xs, hs, hn = cache.params, cache.xs, cache.hs, cache.hn
@@ -323,10 +312,8 @@ def _backward_pytorch(dhs, cache, dh):
     )
     dxs = (dax_flat @ params.W_ih).reshape(T, B, D)
     return grads, dxs, dh
-# --8<-- [end:backward_pytorch]
 
 
-# --8<-- [start:backward_cho]
 def _backward_cho(dhs, cache, dh):
     """The loop of :func:`backward` and the weight gradients, Cho et al.'s variant."""
     params, xs, hs, rh = cache.params, cache.xs, cache.hs, cache.hn
@@ -359,4 +346,3 @@ def _backward_cho(dhs, cache, dh):
     )
     dxs = (dax_flat @ params.W_ih).reshape(T, B, D)
     return grads, dxs, dh
-# --8<-- [end:backward_cho]

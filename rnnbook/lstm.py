@@ -12,7 +12,7 @@ forget gate of Gers, Schmidhuber & Cummins 2000):
 
 The four gates are stacked by rows, in PyTorch's order i, f, g, o: ``W_ih`` is
 (4H, D) with W_ii in rows 0:H, W_if in H:2H, W_ig in 2H:3H and W_io in 3H:4H.
-The state is the pair (h, c). Shapes as in :mod:`rnnbook.rnn`.
+The state is the pair (h, c). Shapes as in :mod:`rnnbook.cell`.
 
 >>> params = init(3, 5, rng=0)
 >>> hs, (h, c), cache = forward(np.ones((4, 2, 3)), None, params)
@@ -30,20 +30,13 @@ from typing import ClassVar
 
 import numpy as np
 
-from rnnbook import rnn
-from rnnbook._validate import (
-    as_rng,
-    check_array,
-    check_dtype,
-    check_float,
-    check_int,
-    check_same_dtype,
-)
+from rnnbook import cell
+from rnnbook._validate import as_rng, check_dtype, check_float, check_int
+from rnnbook.cell import check_backward, check_inputs, sigmoid
 
 __all__ = [
     "Params",
     "Cache",
-    "sigmoid",
     "split_gates",
     "gates",
     "init",
@@ -53,10 +46,9 @@ __all__ = [
 ]
 
 
-# --8<-- [start:params]
 @dataclasses.dataclass(eq=False, repr=False)
-class Params(rnn.Params):
-    """LSTM weights: those of :class:`rnnbook.rnn.Params` with G = 4 gates i, f, g, o.
+class Params(cell.Params):
+    """LSTM weights: those of :class:`rnnbook.cell.Params` with G = 4 gates i, f, g, o.
 
     Attributes:
         W_ih: input-to-hidden weights (4H, D), rows [W_ii; W_if; W_ig; W_io].
@@ -71,7 +63,6 @@ class Params(rnn.Params):
     G: ClassVar[int] = 4
     TORCH: ClassVar[str] = "LSTM"
     TORCH_MODE: ClassVar[str] = "LSTM"
-    # --8<-- [end:params]
 
 
 @dataclasses.dataclass(eq=False)
@@ -95,28 +86,6 @@ class Cache:
     gates: np.ndarray
 
 
-# --8<-- [start:sigmoid]
-def sigmoid(x, out=None):
-    """The logistic function σ(x) = 1 / (1 + e^{-x}), for any x.
-
-    For x < -709 (float64) or x < -88 (float32), e^{-x} overflows to infinity;
-    then 1 / (1 + ∞) = 0, which is σ(x) rounded to the dtype, so the overflow
-    does no harm and its warning is silenced. No NaN can arise.
-
-    Args:
-        x: an array (or a number).
-        out: where to write the result (may be ``x`` itself), or None for a new array.
-
-    >>> sigmoid(np.array([-1e4, 0.0, 1e4]))
-    array([0. , 0.5, 1. ])
-    """
-    with np.errstate(over="ignore"):
-        e = np.exp(-x)
-    return np.divide(1, 1 + e, out=out)
-# --8<-- [end:sigmoid]
-
-
-# --8<-- [start:split_gates]
 def split_gates(a):
     """The four blocks i, f, g, o of a gate-stacked array (..., 4H), as views (..., H).
 
@@ -126,7 +95,6 @@ def split_gates(a):
     """
     H = a.shape[-1] // 4
     return a[..., :H], a[..., H : 2 * H], a[..., 2 * H : 3 * H], a[..., 3 * H :]
-# --8<-- [end:split_gates]
 
 
 # --8<-- [start:gates]
@@ -191,32 +159,6 @@ def init(input_size, hidden_size, rng=None, dtype=np.float64, *, forget_bias=Non
 # --8<-- [end:init]
 
 
-def _check_inputs(name, x, state, params):
-    """Check params, the input ``x`` (B, D) or ``xs`` (T, B, D) and the state; return (h, c)."""
-    dims = Params.check(params)
-    check_array(name, x, shape=("T", "B", "D") if name == "xs" else ("B", "D"), dims=dims)
-    if dims.get("T") == 0:
-        raise ValueError(f"xs: expected at least one time step, got shape {x.shape}")
-    if state is None:
-        h = c = np.zeros((dims["B"], dims["H"]), dtype=x.dtype)
-    else:
-        h, c = _check_pair("state", state, dims)
-    check_same_dtype(params=params.W_ih, **{name: x}, state=h)
-    return h, c
-
-
-def _check_pair(name, pair, dims):
-    """Check that ``pair`` is a tuple of two (B, H) arrays of one dtype."""
-    if not isinstance(pair, tuple | list) or len(pair) != 2:
-        is_sequence = isinstance(pair, tuple | list)
-        given = f"{len(pair)} items" if is_sequence else f"a {type(pair).__name__}"
-        raise TypeError(f"{name}: expected None or a pair (h, c) of (B, H) arrays, got {given}")
-    h = check_array(f"{name}[0]", pair[0], shape=("B", "H"), dims=dims)
-    c = check_array(f"{name}[1]", pair[1], shape=("B", "H"), dims=dims)
-    check_same_dtype(**{f"{name}[0]": h, f"{name}[1]": c})
-    return h, c
-
-
 # --8<-- [start:step]
 def step(x, state, params):
     """One time step of the LSTM (PyTorch ``nn.LSTM`` docs; equations in the module docstring).
@@ -233,7 +175,7 @@ def step(x, state, params):
     >>> h.shape, c.shape
     ((2, 4), (2, 4))
     """
-    h, c = _check_inputs("x", x, state, params)
+    h, c = check_inputs("x", x, state, params, Params, n_states=2)
     a = x @ params.W_ih.T + params.b_ih + h @ params.W_hh.T + params.b_hh  # (B, 4H)
     i, f, g, o = gates(a)
     c = f * c + i * g
@@ -270,7 +212,7 @@ def forward(xs, state, params):
     >>> bool(np.allclose(state[0], h) and np.allclose(state[1], c))
     True
     """
-    h0, c0 = _check_inputs("xs", xs, state, params)
+    h0, c0 = check_inputs("xs", xs, state, params, Params, n_states=2)
     T, B, D = xs.shape
     H = params.hidden_size
     hs = np.empty((T + 1, B, H), dtype=xs.dtype)
@@ -288,26 +230,6 @@ def forward(xs, state, params):
         hs[t + 1] = o * tanh_cs[t]  # h = o ⊙ tanh(c)
     return hs[1:], (hs[T], cs[T]), Cache(params, xs, hs, cs, tanh_cs, gates=a)
 # --8<-- [end:forward]
-
-
-def _check_backward(dhs, cache, d_state):
-    """Check backward's arguments against the cache; return (∂L/∂h_T, ∂L/∂c_T), copies."""
-    if not isinstance(cache, Cache):
-        raise TypeError(
-            f"cache: expected the {rnn._qualname(Cache)} returned by forward, "
-            f"got {rnn._qualname(type(cache))}"
-        )
-    T, B, _ = cache.xs.shape
-    dims = {"T": T, "B": B, "H": cache.params.hidden_size}
-    check_array("dhs", dhs, shape=("T", "B", "H"), dims=dims)
-    if d_state is None:
-        dh = np.zeros((B, dims["H"]), dtype=dhs.dtype)
-        dc = np.zeros((B, dims["H"]), dtype=dhs.dtype)
-    else:
-        dh, dc = _check_pair("d_state", d_state, dims)
-        dh, dc = dh.copy(), dc.copy()
-    check_same_dtype(cache=cache.xs, dhs=dhs, d_state=dh)
-    return dh, dc
 
 
 # --8<-- [start:backward]
@@ -346,13 +268,12 @@ def backward(dhs, cache, d_state=None):
     >>> grads.W_ih.shape, dxs.shape, dh0.shape, dc0.shape
     ((16, 3), (5, 2, 3), (2, 4), (2, 4))
     """
-    dh, dc = _check_backward(dhs, cache, d_state)
+    dh, dc = check_backward(dhs, cache, d_state, Cache, n_states=2)
     params, xs, hs, cs, tanh_cs = cache.params, cache.xs, cache.hs, cache.cs, cache.tanh_cs
     T, B, D = xs.shape
     H = params.hidden_size
     das = np.empty_like(cache.gates)  # ∂L/∂a_t (T, B, 4H), stacked like the gates
     for t in reversed(range(T)):
-        # --8<-- [start:backward_step]
         i, f, g, o = split_gates(cache.gates[t])
         da_i, da_f, da_g, da_o = split_gates(das[t])
         dh += dhs[t]  # ∂L/∂h, all of it now
@@ -366,7 +287,6 @@ def backward(dhs, cache, d_state=None):
         das[t] *= slopes
         dc *= f  # ∂L/∂c_prev
         dh = das[t] @ params.W_hh  # ∂L/∂h_prev
-        # --8<-- [end:backward_step]
     da = das.reshape(T * B, 4 * H)
     db = da.sum(axis=0)  # Σ_t ∂L/∂a_t: b_ih and b_hh enter a_t alike
     grads = Params(

@@ -10,7 +10,8 @@ H hidden units, G gates stacked in each weight matrix (G = 1 here; 4 in
 PyTorch's default: ``xs`` is (T, B, D).
 
 :mod:`rnnbook.rnn`, :mod:`rnnbook.lstm` and :mod:`rnnbook.gru` share one
-contract: ``Params``, ``init``, ``step``, ``forward`` and ``backward``.
+contract: ``Params``, ``init``, ``step``, ``forward`` and ``backward``; what does not
+depend on a cell's equations is in :mod:`rnnbook.cell`.
 
 >>> params = init(3, 5, rng=0)
 >>> xs = np.ones((4, 2, 3))
@@ -29,201 +30,29 @@ from typing import ClassVar
 
 import numpy as np
 
-from rnnbook._validate import (
-    FLOAT_DTYPES,
-    as_rng,
-    check_array,
-    check_dtype,
-    check_int,
-    check_same_dtype,
-)
+from rnnbook import cell
+from rnnbook._validate import as_rng, check_dtype, check_int
+from rnnbook.cell import check_backward, check_inputs
 
 __all__ = ["Params", "Cache", "init", "step", "forward", "backward"]
 
-# Our names and PyTorch's, for a one-layer module.
-TORCH_NAMES = {
-    "W_ih": "weight_ih_l0",
-    "W_hh": "weight_hh_l0",
-    "b_ih": "bias_ih_l0",
-    "b_hh": "bias_hh_l0",
-}
-
-
-# --8<-- [start:params]
 @dataclasses.dataclass(eq=False, repr=False)
-class Params:
-    """Weights of a one-layer recurrent network, with PyTorch's names and layouts.
-
-    The G gates of a gated cell are stacked by rows: for the LSTM (G = 4) rows
-    ``0:H`` of ``W_ih`` belong to the input gate, ``H:2H`` to the forget gate, and so on.
+class Params(cell.Params):
+    """Elman weights: those of :class:`rnnbook.cell.Params` with G = 1 (no gates).
 
     Attributes:
-        W_ih: input-to-hidden weights (G·H, D).
-        W_hh: hidden-to-hidden weights (G·H, H).
-        b_ih: input bias (G·H,).
-        b_hh: hidden bias (G·H,).
+        W_ih: input-to-hidden weights (H, D).
+        W_hh: hidden-to-hidden weights (H, H).
+        b_ih: input bias (H,).
+        b_hh: hidden bias (H,).
 
-    >>> params = init(3, 5, rng=0)
-    >>> params
+    >>> init(3, 5, rng=0)
     rnn.Params(W_ih=(5, 3), W_hh=(5, 5), b_ih=(5,), b_hh=(5,), dtype=float64)
-    >>> params.input_size, params.hidden_size, params.dtype
-    (3, 5, dtype('float64'))
     """
 
-    G: ClassVar[int] = 1  # gates stacked in each weight matrix
-    TORCH: ClassVar[str] = "RNN"  # the matching torch.nn module
-    TORCH_MODE: ClassVar[str] = "RNN_TANH"  # its ``mode`` attribute
-
-    W_ih: np.ndarray
-    W_hh: np.ndarray
-    b_ih: np.ndarray
-    b_hh: np.ndarray
-    # --8<-- [end:params]
-
-    @property
-    def input_size(self):
-        """D, the number of input features."""
-        return self.W_ih.shape[1]
-
-    @property
-    def hidden_size(self):
-        """H, the number of hidden units."""
-        return self.W_hh.shape[1]
-
-    @property
-    def dtype(self):
-        """The dtype of the weights (float32 or float64)."""
-        return self.W_ih.dtype
-
-    def arrays(self):
-        """The four arrays as a dict ``{"W_ih": W_ih, "W_hh": W_hh, ...}`` (no copies).
-
-        >>> list(init(3, 5, rng=0).arrays())
-        ['W_ih', 'W_hh', 'b_ih', 'b_hh']
-        """
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-
-    def zeros_like(self):
-        """Parameters of the same shapes and dtype, all zero (e.g. to accumulate gradients).
-
-        >>> float(init(3, 5, rng=0).zeros_like().W_hh.sum())
-        0.0
-        """
-        return type(self)(**{name: np.zeros_like(a) for name, a in self.arrays().items()})
-
-    def copy(self):
-        """A deep copy: new arrays holding the same numbers.
-
-        >>> params = init(3, 5, rng=0)
-        >>> params.copy().W_ih is params.W_ih, bool((params.copy().W_ih == params.W_ih).all())
-        (False, True)
-        """
-        return type(self)(**{name: a.copy() for name, a in self.arrays().items()})
-
-    def __repr__(self):
-        shapes = ", ".join(f"{name}={a.shape}" for name, a in self.arrays().items())
-        module = type(self).__module__.rsplit(".", 1)[-1]
-        return f"{module}.{type(self).__name__}({shapes}, dtype={self.dtype})"
-
-    @classmethod
-    def check(cls, params, name="params"):
-        """Check the type, shapes, dtype and values of ``params``; return ``{"D": D, "H": H}``.
-
-        Raises ``TypeError`` for another type (say LSTM weights given to the GRU) or
-        mixed dtypes, ``ValueError`` for a wrong shape or a non-finite weight.
-
-        >>> Params.check(init(3, 5, rng=0))
-        {'H': 5, 'D': 3}
-        >>> Params.check(Params(np.zeros((5, 3)), np.zeros((5, 4)), np.zeros(5), np.zeros(5)))
-        Traceback (most recent call last):
-        ...
-        ValueError: params.W_hh: expected shape (H, H) = (5, 5), got (5, 4) (H mismatch: expected 5, got 4)
-        """
-        if type(params) is not cls:
-            raise TypeError(f"{name}: expected {_qualname(cls)}, got {_qualname(type(params))}")
-        GH = f"{cls.G}H" if cls.G > 1 else "H"
-        dims = {}
-        check_array(f"{name}.W_hh", params.W_hh, shape=(GH, "H"), dims=dims)
-        if dims[GH] != cls.G * dims["H"]:
-            raise ValueError(
-                f"{name}.W_hh: expected shape ({GH}, H) with {cls.G} gates of H rows each, "
-                f"got {params.W_hh.shape}"
-            )
-        check_array(f"{name}.W_ih", params.W_ih, shape=(GH, "D"), dims=dims)
-        check_array(f"{name}.b_ih", params.b_ih, shape=(GH,), dims=dims)
-        check_array(f"{name}.b_hh", params.b_hh, shape=(GH,), dims=dims)
-        check_same_dtype(**{f"{name}.{key}": a for key, a in params.arrays().items()})
-        return {"H": dims["H"], "D": dims["D"]}
-
-    @classmethod
-    def from_torch(cls, module):
-        """Copy the weights of a one-layer ``torch.nn`` module (RNN with tanh, LSTM or GRU).
-
-        The module must have ``num_layers=1``, ``bias=True``, one direction (and no
-        projection, for the LSTM); ``batch_first`` does not matter. Arrays are copies,
-        of the module's dtype (float32 or float64).
-
-        >>> import torch
-        >>> Params.from_torch(torch.nn.RNN(3, 5, dtype=torch.float64))
-        rnn.Params(W_ih=(5, 3), W_hh=(5, 5), b_ih=(5,), b_hh=(5,), dtype=float64)
-        >>> Params.from_torch(torch.nn.RNN(3, 5, num_layers=2))
-        Traceback (most recent call last):
-        ...
-        ValueError: module: expected num_layers=1, got 2
-        """
-        import torch
-
-        expected = getattr(torch.nn, cls.TORCH)
-        if not isinstance(module, expected):
-            raise TypeError(f"module: expected a torch.nn.{cls.TORCH}, got {type(module).__name__}")
-        settings = {"num_layers": 1, "bias": True, "bidirectional": False, "proj_size": 0}
-        for attr, value in settings.items():
-            if getattr(module, attr) != value:
-                raise ValueError(f"module: expected {attr}={value!r}, got {getattr(module, attr)!r}")
-        if module.mode != cls.TORCH_MODE:
-            raise ValueError(
-                f"module: expected mode {cls.TORCH_MODE!r} (nonlinearity='tanh'), got {module.mode!r}"
-            )
-        arrays = {
-            name: getattr(module, torch_name).detach().cpu().numpy().copy()
-            for name, torch_name in TORCH_NAMES.items()
-        }
-        if arrays["W_ih"].dtype not in FLOAT_DTYPES:
-            raise TypeError(
-                f"module: expected float32 or float64 weights, got {module.weight_ih_l0.dtype}"
-            )
-        return cls(**arrays)
-
-    # --8<-- [start:to_torch]
-    def to_torch(self):
-        """A one-layer, time-major (``batch_first=False``) ``torch.nn`` module holding these numbers.
-
-        Its dtype is the params' (``torch.float64`` for float64), and the round trip
-        through :meth:`from_torch` is exact. Torch's random generator is not touched.
-
-        >>> module = init(3, 5, rng=0).to_torch()
-        >>> module
-        RNN(3, 5)
-        >>> module.weight_hh_l0.dtype
-        torch.float64
-        """
-        import torch
-
-        type(self).check(self)
-        dtype = getattr(torch, self.dtype.name)
-        module_class = getattr(torch.nn, self.TORCH)
-        # Built on the "meta" device, so that no random initialisation runs.
-        module = module_class(self.input_size, self.hidden_size, device="meta", dtype=dtype)
-        module = module.to_empty(device="cpu")
-        with torch.no_grad():
-            for name, torch_name in TORCH_NAMES.items():
-                getattr(module, torch_name).copy_(torch.from_numpy(getattr(self, name)))
-        return module
-    # --8<-- [end:to_torch]
-
-
-def _qualname(cls):
-    return f"{cls.__module__}.{cls.__qualname__}"
+    G: ClassVar[int] = 1
+    TORCH: ClassVar[str] = "RNN"
+    TORCH_MODE: ClassVar[str] = "RNN_TANH"
 
 
 @dataclasses.dataclass(eq=False)
@@ -241,7 +70,6 @@ class Cache:
     hs: np.ndarray
 
 
-# --8<-- [start:init]
 def init(input_size, hidden_size, rng=None, dtype=np.float64):
     """Random weights as PyTorch initialises ``nn.RNN``: every entry U(-1/√H, 1/√H).
 
@@ -265,26 +93,6 @@ def init(input_size, hidden_size, rng=None, dtype=np.float64):
         return rng.uniform(-k, k, size=shape).astype(dtype)
 
     return Params(W_ih=uniform(H, D), W_hh=uniform(H, H), b_ih=uniform(H), b_hh=uniform(H))
-# --8<-- [end:init]
-
-
-def _check_inputs(name, x, h, params, params_class=Params):
-    """Check params, the input ``x`` (B, D) or ``xs`` (T, B, D) and the state h.
-
-    Returns h, or zeros for None.
-    """
-    dims = params_class.check(params)
-    check_array(name, x, shape=("T", "B", "D") if name == "xs" else ("B", "D"), dims=dims)
-    if dims.get("T") == 0:
-        raise ValueError(f"xs: expected at least one time step, got shape {x.shape}")
-    if h is None:
-        h = np.zeros((dims["B"], dims["H"]), dtype=x.dtype)
-    elif isinstance(h, tuple | list):
-        raise TypeError(f"state: expected None or one array h (B, H), got a {type(h).__name__}")
-    else:
-        check_array("state", h, shape=("B", "H"), dims=dims)
-    check_same_dtype(params=params.W_ih, **{name: x}, state=h)
-    return h
 
 
 # --8<-- [start:step]
@@ -303,7 +111,7 @@ def step(x, state, params):
     >>> step(np.ones((2, 3)), None, params).shape
     (2, 4)
     """
-    h = _check_inputs("x", x, state, params)
+    h = check_inputs("x", x, state, params, Params)
     return np.tanh(x @ params.W_ih.T + params.b_ih + h @ params.W_hh.T + params.b_hh)
 # --8<-- [end:step]
 
@@ -336,7 +144,7 @@ def forward(xs, state, params):
     >>> bool(np.allclose(h_by_step, h))
     True
     """
-    h0 = _check_inputs("xs", xs, state, params)
+    h0 = check_inputs("xs", xs, state, params, Params)
     T, B, D = xs.shape
     H = params.hidden_size
     ax = (xs.reshape(T * B, D) @ params.W_ih.T).reshape(T, B, H)
@@ -347,28 +155,6 @@ def forward(xs, state, params):
         hs[t + 1] = np.tanh(ax[t] + hs[t] @ params.W_hh.T)
     return hs[1:], hs[T], Cache(params, xs, hs)
 # --8<-- [end:forward]
-
-
-def _check_backward(dhs, cache, d_state, cache_class=Cache):
-    """Check backward's arguments against the cache; return ∂L/∂h_T (a copy; zeros for None)."""
-    if not isinstance(cache, cache_class):
-        raise TypeError(
-            f"cache: expected the {_qualname(cache_class)} returned by forward, "
-            f"got {_qualname(type(cache))}"
-        )
-    T, B, _ = cache.xs.shape
-    dims = {"T": T, "B": B, "H": cache.params.hidden_size}
-    check_array("dhs", dhs, shape=("T", "B", "H"), dims=dims)
-    if d_state is None:
-        d_state = np.zeros((B, dims["H"]), dtype=dhs.dtype)
-    elif isinstance(d_state, tuple | list):
-        raise TypeError(
-            f"d_state: expected None or one array dh (B, H), got a {type(d_state).__name__}"
-        )
-    else:
-        check_array("d_state", d_state, shape=("B", "H"), dims=dims)
-    check_same_dtype(cache=cache.xs, dhs=dhs, d_state=d_state)
-    return d_state.copy()
 
 
 # --8<-- [start:backward]
@@ -401,17 +187,15 @@ def backward(dhs, cache, d_state=None):
     >>> grads.W_ih.shape, dxs.shape, dh0.shape
     ((4, 3), (5, 2, 3), (2, 4))
     """
-    dh = _check_backward(dhs, cache, d_state)
+    dh = check_backward(dhs, cache, d_state, Cache)
     params, xs, hs = cache.params, cache.xs, cache.hs
     T, B, D = xs.shape
     H = params.hidden_size
     das = np.empty((T, B, H), dtype=dhs.dtype)  # ∂L/∂a_t
     for t in reversed(range(T)):
-        # --8<-- [start:backward_step]
         dh += dhs[t]  # ∂L/∂h, all of it now: from the loss here and from the step after
         das[t] = dh * (1 - hs[t + 1] ** 2)  # tanh'(a) = 1 − tanh(a)²
         dh = das[t] @ params.W_hh  # ∂L/∂h_prev
-        # --8<-- [end:backward_step]
     da = das.reshape(T * B, H)
     db = da.sum(axis=0)  # Σ_t ∂L/∂a_t: b_ih and b_hh enter a_t alike
     grads = Params(

@@ -28,7 +28,7 @@ import numpy as np
 
 from rnnbook import lstm, rnn
 from rnnbook._validate import as_rng, check_array, check_choice, check_float, check_int
-from rnnbook.lstm import sigmoid
+from rnnbook.cell import sigmoid
 
 GAMMA = {"tanh": 1.0, "sigmoid": 0.25}
 """γ, the largest value of f' (Pascanu et al. 2013): tanh'(0) = 1, σ'(0) = 1/4."""
@@ -312,17 +312,6 @@ def scale_to_spectral_norm(W, s):
     """
     s = check_float("s", s, minimum=0)
     return W * (s / spectral_norm(W))
-
-
-def scale_to_spectral_radius(W, r):
-    """W rescaled so that its spectral radius is r: W · r / ρ(W).
-
-    >>> W = scale_to_spectral_radius(np.random.default_rng(0).standard_normal((5, 5)), 0.9)
-    >>> round(spectral_radius(W), 12)
-    0.9
-    """
-    r = check_float("r", r, minimum=0)
-    return W * (r / spectral_radius(W))
 # --8<-- [end:spectral]
 
 

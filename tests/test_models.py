@@ -13,7 +13,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnnbook import gru, lstm, rnn
+from rnnbook import cell, gru, lstm, rnn
 
 MODELS = {"rnn": rnn, "lstm": lstm, "gru": gru}
 RTOL = 1e-10
@@ -57,7 +57,7 @@ def torch_reference(params, xs, state, dhs, d_state):
     return {
         "hs": out.detach().numpy(),
         "final": [f[0].detach().numpy() for f in final],
-        "grads": {name: getattr(module, torch_name).grad.numpy() for name, torch_name in rnn.TORCH_NAMES.items()},
+        "grads": {name: getattr(module, torch_name).grad.numpy() for name, torch_name in cell.TORCH_NAMES.items()},
         "dxs": xs_t.grad.numpy(),
         "d_state0": [s.grad.numpy() for s in state_t],
     }
@@ -122,7 +122,7 @@ def test_torch_round_trip_is_exact(name, dtype):
     assert params.dtype == np.dtype(str(dtype).removeprefix("torch."))
     back = params.to_torch()
     assert back.batch_first is False and back.num_layers == 1
-    for torch_name in rnn.TORCH_NAMES.values():
+    for torch_name in cell.TORCH_NAMES.values():
         assert getattr(back, torch_name).dtype == dtype
         assert torch.equal(getattr(back, torch_name), getattr(module, torch_name))
     again = model.Params.from_torch(back)
@@ -290,7 +290,7 @@ def error_cases(model):
     ]
     if is_lstm(model):
         cases += [
-            (lambda: model.forward(xs, (state[0],), params), TypeError, "state: expected None or a pair (h, c) of (B, H) arrays, got 1 items"),
+            (lambda: model.forward(xs, (state[0],), params), TypeError, "state: expected None or a tuple of 2 (B, H) arrays, got 1 items"),
             (lambda: model.forward(xs, (state[0], state[1][:1]), params), ValueError, "state[1]: expected shape (B, H) = (2, 4), got (1, 4)"),
             (lambda: model.forward(xs, (state[0], state[1].astype(np.float32)), params), TypeError, "state[0] is float64, state[1] is float32"),
             (lambda: model.Params.from_torch(torch.nn.LSTM(3, 4, proj_size=2)), ValueError, "expected proj_size=0, got 2"),
