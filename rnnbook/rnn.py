@@ -32,7 +32,7 @@ import numpy as np
 
 from rnnbook import cell
 from rnnbook._validate import as_rng, check_dtype, check_int
-from rnnbook.cell import check_backward, check_inputs
+from rnnbook.cell import TORCH_NAMES, check_backward, check_inputs  # noqa: F401 (rnn.TORCH_NAMES, as chapters use it)
 
 __all__ = ["Params", "Cache", "init", "step", "forward", "backward"]
 
