@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from .experiments import EXPERIMENTS, format_summary, save_figures
-from .train import resolve_device
+from .torch_train import resolve_device
 
 
 def _checked(convert, minimum=None, strict=False):

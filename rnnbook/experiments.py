@@ -26,8 +26,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from . import corpus, tasks
-from .models import CharLM, SequenceRegressor, SequenceTagger
-from .train import (predict, rollout, sample_text, seed_everything, sequence_cross_entropy,
+from .torch_models import CharLM, SequenceRegressor, SequenceTagger
+from .torch_train import (predict, rollout, sample_text, seed_everything, sequence_cross_entropy,
                     stream_loss, train)
 
 # Every experiment starts an LSTM with forget-gate bias 1, the usual recommendation

@@ -39,8 +39,8 @@ from . import bptt, corpus, layers, optim, rnn, tasks
 from ._validate import check_int
 from .cache import memoize
 from .experiments import ADDING_PASS_MSE, HS_STOP_MSE, HS_TOLERANCE, run_adding, run_reber, run_sine
-from .models import CharLM
-from .train import sample_text, seed_everything, sequence_cross_entropy, stream_loss, train
+from .torch_models import CharLM
+from .torch_train import sample_text, seed_everything, sequence_cross_entropy, stream_loss, train
 
 __all__ = ["adding_lab", "charlm_lab", "charlm_lab_for_text", "book_text_digest", "numpy_char_rnn",
            "reber_lab", "sine_lab", "LABS", "is_cached", "precompute", "one_thread", "markdown_table", "smooth"]

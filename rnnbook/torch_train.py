@@ -119,7 +119,7 @@ def train_step(model, optimizer, batch, loss_fn, state=None, max_norm=1.0, devic
         ``(loss, grad_norm, state)``: the loss and the gradient norm before
         clipping as floats, and the model's final state.
 
-    >>> from rnnbook.models import SequenceRegressor
+    >>> from rnnbook.torch_models import SequenceRegressor
     >>> from rnnbook.tasks import adding_problem
     >>> model = SequenceRegressor(2, 4)
     >>> opt = torch.optim.SGD(model.parameters(), lr=0.1)
@@ -144,7 +144,7 @@ def train(model, batches, loss_fn, *, steps, lr=3e-3, clip=1.0, carry_state=Fals
 
     Args:
         model: a module called as ``model(xs, state)`` (or with ``lengths=``) that
-            returns ``(outputs, state)``, like those of :mod:`rnnbook.models`.
+            returns ``(outputs, state)``, like those of :mod:`rnnbook.torch_models`.
         batches: an iterable of batches with fields ``xs`` and ``ys`` (numpy or
             torch), optionally ``lengths`` (B,) and, for streams, ``reset``.
         loss_fn: ``loss_fn(outputs, ys) -> scalar tensor``.
@@ -211,7 +211,7 @@ def run_eval(model, evaluate):
 def predict(model, batch, device="cpu"):
     """The model's outputs on one batch, as a numpy array (no gradients).
 
-    >>> from rnnbook.models import SequenceRegressor
+    >>> from rnnbook.torch_models import SequenceRegressor
     >>> from rnnbook.tasks import adding_problem
     >>> predict(SequenceRegressor(2, 4), adding_problem(10, 3, rng=0)).shape
     (3, 1)
@@ -230,7 +230,7 @@ def stream_loss(model, chunks, loss_fn, device="cpu"):
     Each chunk's loss is weighted by its number of targets, so the result is the
     mean over every character of the stream (for ``sequence_cross_entropy``).
 
-    >>> from rnnbook.models import CharLM
+    >>> from rnnbook.torch_models import CharLM
     >>> from rnnbook.corpus import tbptt_chunks
     >>> chunks = list(tbptt_chunks(np.zeros((2, 9), dtype=np.int64), 4))
     >>> loss = stream_loss(CharLM(3, 8), chunks, sequence_cross_entropy)
@@ -278,13 +278,13 @@ def sample_next(logits, temperature=1.0, generator=None):
 
 
 def sample_text(model, vocab, prime, length, *, temperature=1.0, seed=0, device="cpu"):
-    """Generate ``length`` characters from a :class:`~rnnbook.models.CharLM` after ``prime``.
+    """Generate ``length`` characters from a :class:`~rnnbook.torch_models.CharLM` after ``prime``.
 
     The model reads the prime, then feeds each sampled character back in,
     carrying its state from step to step.
 
     >>> from rnnbook.corpus import Vocab
-    >>> from rnnbook.models import CharLM
+    >>> from rnnbook.torch_models import CharLM
     >>> vocab = Vocab.from_text("ab")
     >>> text = sample_text(CharLM(2, 8), vocab, "a", 5, temperature=None)
     >>> len(text), set(text) <= {"a", "b"}
@@ -312,7 +312,7 @@ def sample_text(model, vocab, prime, length, *, temperature=1.0, seed=0, device=
 def rollout(model, xs, n_steps, device="cpu"):
     """Closed-loop forecast: read ``xs``, then feed each one-step prediction back in.
 
-    For a :class:`~rnnbook.models.SequenceTagger` trained on one-step targets
+    For a :class:`~rnnbook.torch_models.SequenceTagger` trained on one-step targets
     (output size = input size = D). Errors compound, unlike in a direct
     multi-step forecast, which predicts all horizons at once.
 
@@ -323,7 +323,7 @@ def rollout(model, xs, n_steps, device="cpu"):
     Returns:
         (n_steps, B, D) numpy array.
 
-    >>> from rnnbook.models import SequenceTagger
+    >>> from rnnbook.torch_models import SequenceTagger
     >>> rollout(SequenceTagger(1, 4, 1), np.zeros((5, 2, 1), np.float32), 3).shape
     (3, 2, 1)
     """

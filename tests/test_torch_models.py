@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from rnnbook.models import CharLM, SequenceRegressor, SequenceTagger, make_rnn, set_forget_bias
+from rnnbook.torch_models import CharLM, SequenceRegressor, SequenceTagger, make_rnn, set_forget_bias
 
 
 CELLS = ("rnn", "lstm", "gru")

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from rnnbook import corpus, tasks, train
-from rnnbook.models import CharLM, SequenceRegressor, SequenceTagger
+from rnnbook import corpus, tasks, torch_train
+from rnnbook.torch_models import CharLM, SequenceRegressor, SequenceTagger
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -21,11 +21,11 @@ def one_thread():
 
 
 def _adding_run(seed, steps=5):
-    train.seed_everything(seed)
+    torch_train.seed_everything(seed)
     model = SequenceRegressor(2, 8, cell="lstm")
     rng = np.random.default_rng(seed)
     batches = (tasks.adding_problem(10, 8, rng) for _ in count())
-    history = train.train(model, batches, torch.nn.functional.mse_loss, steps=steps, eval_every=2,
+    history = torch_train.train(model, batches, torch.nn.functional.mse_loss, steps=steps, eval_every=2,
                           evaluate=lambda m: {"w": m.head.weight.sum()}, progress=False)
     return model, history
 
@@ -41,11 +41,11 @@ def test_training_is_deterministic_and_plain_data():
 
 
 def test_training_reduces_the_loss():
-    train.seed_everything(0)
+    torch_train.seed_everything(0)
     model = SequenceRegressor(1, 8, cell="gru")
     xs = torch.randn(5, 16, 1)
     batch = SimpleNamespace(xs=xs, ys=xs.sum(0))  # learn to sum five numbers
-    history = train.train(model, iter(lambda: batch, None), torch.nn.functional.mse_loss,
+    history = torch_train.train(model, iter(lambda: batch, None), torch.nn.functional.mse_loss,
                           steps=60, lr=3e-2, progress=False)
     assert history["loss"][-1] < 0.1 * history["loss"][0]
 
@@ -65,14 +65,14 @@ class _Recorder(torch.nn.Module):
 def test_truncated_bptt_carries_detached_state_and_resets():
     streams = corpus.stream_layout(np.arange(40) % 4, 2)  # (2, 20)
     model = _Recorder()
-    train.train(model, corpus.endless_chunks(streams, 5), train.sequence_cross_entropy, steps=6,
+    torch_train.train(model, corpus.endless_chunks(streams, 5), torch_train.sequence_cross_entropy, steps=6,
                 carry_state=True, progress=False)
     # 19 input columns -> chunks of 5, 5, 5, 4; then a new pass starts from zero
     assert model.seen[0] is None and model.seen[4] is None
     for state in model.seen[1:4] + model.seen[5:]:
         assert state.shape == (1, 2, 3) and not state.requires_grad
     model = _Recorder()
-    train.train(model, corpus.endless_chunks(streams, 5), train.sequence_cross_entropy, steps=3,
+    torch_train.train(model, corpus.endless_chunks(streams, 5), torch_train.sequence_cross_entropy, steps=3,
                 progress=False)
     assert model.seen == [None, None, None]  # carry_state=False: every batch from zero
 
@@ -83,12 +83,12 @@ def test_truncated_bptt_with_one_chunk_equals_full_bptt():
     lm = CharLM(5, 6, cell="lstm")
     codes = torch.randint(0, 5, (12, 2))
     logits, _ = lm(codes[:-1])
-    train.sequence_cross_entropy(logits, codes[1:]).backward()
+    torch_train.sequence_cross_entropy(logits, codes[1:]).backward()
     full = [p.grad.clone() for p in lm.parameters()]
     lm.zero_grad()
     (chunk,) = corpus.tbptt_chunks(codes.numpy().T, 20)
     logits, _ = lm(torch.as_tensor(chunk.xs))
-    train.sequence_cross_entropy(logits, torch.as_tensor(chunk.ys)).backward()
+    torch_train.sequence_cross_entropy(logits, torch.as_tensor(chunk.ys)).backward()
     for g, p in zip(full, lm.parameters()):
         torch.testing.assert_close(p.grad, g)
 
@@ -107,7 +107,7 @@ def test_clipping_is_applied(monkeypatch):
     seen.clear()
     model = SequenceRegressor(2, 4)
     batches = (tasks.adding_problem(5, 2, rng=i) for i in count())
-    train.train(model, batches, torch.nn.functional.mse_loss, steps=1, clip=None, progress=False)
+    torch_train.train(model, batches, torch.nn.functional.mse_loss, steps=1, clip=None, progress=False)
     assert seen == [float("inf")]
 
 
@@ -115,9 +115,9 @@ def test_stream_loss_is_the_mean_over_characters():
     torch.manual_seed(0)
     lm = CharLM(4, 5)
     streams = np.random.default_rng(0).integers(0, 4, (3, 11))
-    chunked = train.stream_loss(lm, list(corpus.tbptt_chunks(streams, 3)), train.sequence_cross_entropy)
+    chunked = torch_train.stream_loss(lm, list(corpus.tbptt_chunks(streams, 3)), torch_train.sequence_cross_entropy)
     (whole,) = corpus.tbptt_chunks(streams, 100)
-    one = train.stream_loss(lm, [whole], train.sequence_cross_entropy)
+    one = torch_train.stream_loss(lm, [whole], torch_train.sequence_cross_entropy)
     assert chunked == pytest.approx(one, rel=1e-6)
 
 
@@ -125,26 +125,26 @@ def test_errors():
     model = SequenceRegressor(2, 4)
     batches = [tasks.adding_problem(5, 2, rng=0)]
     with pytest.raises(ValueError, match="batches: expected at least steps = 3 batches, got 1"):
-        train.train(model, iter(batches), torch.nn.functional.mse_loss, steps=3, progress=False)
+        torch_train.train(model, iter(batches), torch.nn.functional.mse_loss, steps=3, progress=False)
     with pytest.raises(ValueError, match="steps: expected an integer >= 1, got 0"):
-        train.train(model, iter(batches), torch.nn.functional.mse_loss, steps=0)
+        torch_train.train(model, iter(batches), torch.nn.functional.mse_loss, steps=0)
     with pytest.raises(ValueError, match="lr: expected a number > 0"):
-        train.train(model, iter(batches), torch.nn.functional.mse_loss, steps=1, lr=0)
+        torch_train.train(model, iter(batches), torch.nn.functional.mse_loss, steps=1, lr=0)
     with pytest.raises(ValueError, match="clip: expected a number > 0, got -1.0"):
-        train.train(model, iter(batches), torch.nn.functional.mse_loss, steps=1, clip=-1)
+        torch_train.train(model, iter(batches), torch.nn.functional.mse_loss, steps=1, clip=-1)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error raised without CUDA")
 def test_cuda_asked_but_absent():
     with pytest.raises(ValueError, match="device: got 'cuda', but no CUDA device is available"):
-        train.resolve_device("cuda")
+        torch_train.resolve_device("cuda")
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_training_on_cuda():
     model = SequenceRegressor(2, 4)
     batches = (tasks.adding_problem(5, 2, rng=i) for i in count())
-    history = train.train(model, batches, torch.nn.functional.mse_loss, steps=2, device="cuda",
+    history = torch_train.train(model, batches, torch.nn.functional.mse_loss, steps=2, device="cuda",
                           progress=False)
     assert len(history["loss"]) == 2 and next(model.parameters()).is_cuda
 
@@ -152,36 +152,36 @@ def test_training_on_cuda():
 def test_sampling_temperature():
     logits = torch.tensor([[1.0, 2.0, 0.5]]).repeat(4000, 1)
     g = torch.Generator().manual_seed(0)
-    cold = train.sample_next(logits, 1e-3, g)
+    cold = torch_train.sample_next(logits, 1e-3, g)
     assert torch.all(cold == 1)  # temperature -> 0: the argmax
-    assert torch.equal(train.sample_next(logits, None), cold)
-    warm = torch.bincount(train.sample_next(logits, 1.0, g), minlength=3) / 4000
+    assert torch.equal(torch_train.sample_next(logits, None), cold)
+    warm = torch.bincount(torch_train.sample_next(logits, 1.0, g), minlength=3) / 4000
     torch.testing.assert_close(warm, torch.softmax(logits[0], 0), atol=0.03, rtol=0)
-    hot = torch.bincount(train.sample_next(logits, 1e3, g), minlength=3) / 4000
+    hot = torch.bincount(torch_train.sample_next(logits, 1e3, g), minlength=3) / 4000
     torch.testing.assert_close(hot, torch.full((3,), 1 / 3), atol=0.03, rtol=0)
     for bad in (0, -1.0):
         with pytest.raises(ValueError, match="temperature: expected a number > 0"):
-            train.sample_next(logits, bad)
+            torch_train.sample_next(logits, bad)
 
 
 def test_sample_text_is_seeded():
     vocab = corpus.Vocab.from_text("abc \n")
     torch.manual_seed(0)
     lm = CharLM(len(vocab), 8)
-    a = train.sample_text(lm, vocab, "ab", 40, temperature=1.0, seed=1)
-    assert a == train.sample_text(lm, vocab, "ab", 40, temperature=1.0, seed=1)
+    a = torch_train.sample_text(lm, vocab, "ab", 40, temperature=1.0, seed=1)
+    assert a == torch_train.sample_text(lm, vocab, "ab", 40, temperature=1.0, seed=1)
     assert len(a) == 40 and set(a) <= set(vocab.chars)
     with pytest.raises(ValueError, match="prime"):
-        train.sample_text(lm, vocab, "", 5)
+        torch_train.sample_text(lm, vocab, "", 5)
     with pytest.raises(ValueError, match="unknown 'z'"):
-        train.sample_text(lm, vocab, "z", 5)
+        torch_train.sample_text(lm, vocab, "z", 5)
 
 
 def test_rollout_feeds_predictions_back():
     torch.manual_seed(0)
     model = SequenceTagger(1, 4, 1, cell="rnn")
     xs = np.random.default_rng(0).standard_normal((6, 2, 1)).astype(np.float32)
-    future = train.rollout(model, xs, 3)
+    future = torch_train.rollout(model, xs, 3)
     with torch.no_grad():
         out, _ = model(torch.as_tensor(xs))
         for k in range(3):
@@ -192,7 +192,7 @@ def test_rollout_feeds_predictions_back():
 def test_predict_and_run_eval_restore_modes():
     model = SequenceRegressor(2, 4)
     batch = tasks.adding_problem(5, 3, rng=0)
-    assert train.predict(model, batch).shape == (3, 1)
+    assert torch_train.predict(model, batch).shape == (3, 1)
     model.train()
-    assert train.run_eval(model, lambda m: {"training": float(m.training)}) == {"training": 0.0}
+    assert torch_train.run_eval(model, lambda m: {"training": float(m.training)}) == {"training": 0.0}
     assert model.training
