@@ -17,9 +17,9 @@ import math
 import sys
 from pathlib import Path
 
-import torch
 
 from .experiments import EXPERIMENTS, format_summary, save_figures
+from .threads import torch_threads
 from .torch_train import resolve_device
 
 
@@ -139,12 +139,8 @@ def _run(args):
               if name in OPTIONS}
     if "temperatures" in kwargs:
         kwargs["temperatures"] = tuple(kwargs["temperatures"])
-    threads = torch.get_num_threads()
-    torch.set_num_threads(args.threads)
-    try:
+    with torch_threads(args.threads):
         result = experiment.run(**kwargs, progress=not args.no_progress)
-    finally:
-        torch.set_num_threads(threads)
     print(format_summary(result))
     for temperature, text in result.get("samples", {}).items():
         print(f"\n--- sample at temperature {temperature} ---\n{text}")

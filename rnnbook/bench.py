@@ -34,6 +34,7 @@ import numpy as np
 
 from rnnbook import gru, lstm, rnn
 from rnnbook._validate import check_int
+from rnnbook.threads import BLAS_THREAD_VARIABLES
 
 MODELS = {"rnn": rnn, "lstm": lstm, "gru": gru}
 SIZES = [(1, 32, 64, 100), (32, 64, 128, 50), (64, 128, 256, 100)]  # (B, D, H, T)
@@ -48,8 +49,6 @@ TARGETS = {  # issue 3, LSTM: the largest ratio numpy/torch allowed
 }
 PEAK_TARGET = 0.60
 CLOCKS = {"wall": time.perf_counter, "thread": time.thread_time}
-# Set these before starting Python to choose the threads of numpy's BLAS and of torch.
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def matmul_flops(model, B, D, H, T):
@@ -188,7 +187,7 @@ def environment():
     """One line on the machine and the libraries."""
     import torch
 
-    threads = ", ".join(f"{name}={os.environ[name]}" for name in THREAD_VARIABLES if name in os.environ)
+    threads = ", ".join(f"{name}={os.environ[name]}" for name in BLAS_THREAD_VARIABLES if name in os.environ)
     return (
         f"{cpu_name()}, {os.cpu_count()} CPUs; numpy {np.__version__}; "
         f"torch {torch.__version__} ({torch.get_num_threads()} threads); {threads or 'default threads'}"
@@ -220,7 +219,7 @@ def main(argv=None):
     print(f"rnnbook.bench: {args.model}, forward + BPTT, medians of {repeat} alternated runs, "
           f"{args.clock} clock")
     print(environment())
-    if args.clock == "thread" and any(os.environ.get(name) != "1" for name in THREAD_VARIABLES[:2]):
+    if args.clock == "thread" and any(os.environ.get(name) != "1" for name in BLAS_THREAD_VARIABLES[:2]):
         print("warning: the thread clock misses the work of other threads; "
               "set OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1")
     print()

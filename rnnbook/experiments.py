@@ -2,9 +2,10 @@
 
 Each ``run_*`` function trains one model on one task with seeded data and returns
 a result of plain data (JSON-ready): the settings, the training history, the
-final metrics, the reference lines to compare with (the trivial baseline and the
-published or measured pass line), a printable summary and whether the pass line
-was reached. :func:`save_figures` draws the learning curve. The command line
+final metrics as numbers (``metrics``), the reference lines to compare with (the
+trivial baseline and the published or measured pass line), the same numbers
+formatted for printing (``summary``) and whether the pass line was reached. The
+labs (:mod:`rnnbook.labs`) call these functions and read ``metrics``. :func:`save_figures` draws the learning curve. The command line
 (``rnnbook run NAME``, see :mod:`rnnbook.__main__`) is a thin layer over these.
 
 >>> sorted(EXPERIMENTS)
@@ -26,6 +27,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from . import corpus, tasks
+from .figures import running_mean
 from .torch_models import CharLM, SequenceRegressor, SequenceTagger
 from .torch_train import (predict, rollout, sample_text, seed_everything, sequence_cross_entropy,
                     stream_loss, train)
@@ -48,10 +50,13 @@ def _data_rngs(seed):
     return np.random.default_rng([seed, 0]), np.random.default_rng([seed, 1])
 
 
-def _settings(arguments):
-    """A run's keyword arguments as plain data, without the progress flag.
+def plain_settings(arguments):
+    """A run's keyword arguments as plain data (tuples as lists, paths as strings), without ``progress``.
 
     Called first thing in a ``run_*`` function, where ``locals()`` holds just the arguments.
+
+    >>> plain_settings({"steps": 10, "temperatures": (0.5, 1.0), "progress": False})
+    {'steps': 10, 'temperatures': [0.5, 1.0]}
     """
     def plain(value):
         if isinstance(value, Path):
@@ -66,14 +71,14 @@ def _lstm_only(model, forget_bias):
     return forget_bias if model == "lstm" else None
 
 
-def _result(name, title, settings, history, *, metric, log_metric, lines, summary, passed, **extra):
-    """Assemble a result dict of plain data."""
+def _result(name, title, settings, history, *, metric, log_metric, lines, metrics, summary, passed,
+            **extra):
+    """Assemble a result dict of plain data; ``metrics`` holds numbers, ``summary`` their text."""
     return {"experiment": name, "title": title, "settings": settings, "history": history,
-            "metric": metric, "log_metric": log_metric, "lines": lines, "summary": summary,
-            "passed": passed, "seconds": history["seconds"], **extra}
+            "metric": metric, "log_metric": log_metric, "lines": lines, "metrics": metrics,
+            "summary": summary, "passed": passed, "seconds": history["seconds"], **extra}
 
 
-# --8<-- [start:run_adding]
 def run_adding(*, model="lstm", seq_len=100, form="modern", steps=3000, hidden=64, forget_bias=1.0,
                lr=3e-3, batch_size=50, clip=1.0, eval_every=100, test_size=1000, seed=0, device="cpu",
                progress=True):
@@ -85,7 +90,7 @@ def run_adding(*, model="lstm", seq_len=100, form="modern", steps=3000, hidden=6
     (:func:`~rnnbook.tasks.adding_problem_hs`), reports the fraction of test
     sequences with error below 0.04 and compares with H&S's stopping error 0.01.
     """
-    settings = _settings(locals())
+    settings = plain_settings(locals())
     seed_everything(seed)
     train_rng, test_rng = _data_rngs(seed)
     baseline = tasks.adding_baseline(form, seq_len)
@@ -103,6 +108,7 @@ def run_adding(*, model="lstm", seq_len=100, form="modern", steps=3000, hidden=6
                     desc=f"adding {model} T={seq_len}")
     final = history["eval"][-1]["test_mse"]
     pass_line = ADDING_PASS_MSE if form == "modern" else HS_STOP_MSE
+    metrics = {"test_mse": final, "baseline_mse": baseline.mse, "pass_line": pass_line}
     summary = {
         f"test MSE ({test_size} sequences)": f"{final:.5f}",
         f"trivial baseline (always predict {baseline.prediction:g})": f"{baseline.mse:.5f}",
@@ -111,27 +117,27 @@ def run_adding(*, model="lstm", seq_len=100, form="modern", steps=3000, hidden=6
         summary["pass line (LSTM, measured in about 55 s)"] = f"{pass_line:.4f}"
     else:
         accuracy = tasks.adding_accuracy(predict(net, test, device), test.ys, HS_TOLERANCE)
+        metrics["accuracy"] = float(accuracy)  # fraction of test sequences with |error| < HS_TOLERANCE
         summary["H&S stopping error"] = f"{pass_line:.4f}"
         summary[f"test sequences with |error| < {HS_TOLERANCE}"] = f"{accuracy:.1%}"
     return _result(
         "adding", f"Adding problem ({form} form), {model.upper()}, T = {seq_len}", settings,
-        history, metric="test_mse", log_metric=True, summary=summary, passed=final < pass_line,
-        lines={"trivial baseline": baseline.mse, "pass line": pass_line})
-# --8<-- [end:run_adding]
+        history, metric="test_mse", log_metric=True, metrics=metrics, summary=summary,
+        passed=final < pass_line, lines={"trivial baseline": baseline.mse, "pass line": pass_line})
 
 
-# --8<-- [start:run_charlm]
 def run_charlm(*, model="lstm", docs=None, language="both", steps=600, hidden=128, forget_bias=1.0,
                lr=3e-3, batch_size=32, chunk_len=64, clip=1.0, eval_every=100, sample_len=300,
-               temperatures=(0.5, 1.0), seed=0, device="cpu", progress=True):
+               temperatures=(0.5, 1.0), prime="\n", seed=0, device="cpu", progress=True):
     """A character language model on the book's own text, trained with truncated BPTT.
 
-    The text of ``docs`` (default: the book's pages) is split 90/10; the model reads
-    B parallel streams in chunks of ``chunk_len`` characters, carrying its state
-    (Williams & Peng 1990). Reports validation bits per character beside the
-    unigram entropy (a model that ignores context) and samples at each temperature.
+    The text of ``docs`` (default: the book's pages) in ``language`` ("it", "en" or
+    "both") is split 90/10; the model reads B parallel streams in chunks of
+    ``chunk_len`` characters, carrying its state (Williams & Peng 1990). Reports
+    validation bits per character beside the unigram entropy (a model that ignores
+    context) and samples of ``sample_len`` characters after ``prime``, at each temperature.
     """
-    settings = _settings(locals())
+    settings = plain_settings(locals())
     seed_everything(seed)
     text = corpus.load_book_text(docs, language)
     vocab = corpus.Vocab.from_text(text)
@@ -151,19 +157,19 @@ def run_charlm(*, model="lstm", docs=None, language="both", steps=600, hidden=12
                     carry_state=True, evaluate=evaluate, eval_every=eval_every, device=device,
                     progress=progress, desc=f"charlm {model}")
     final = history["eval"][-1]["valid_bpc"]
-    samples = {str(t): sample_text(net, vocab, "\n", sample_len, temperature=t, seed=seed, device=device)
+    samples = {str(t): sample_text(net, vocab, prime, sample_len, temperature=t, seed=seed, device=device)
                for t in temperatures}
+    metrics = {"valid_bpc": final, "unigram_bits": unigram, "train_chars": len(train_codes),
+               "valid_chars": len(valid_codes), "vocabulary": len(vocab)}
     summary = {f"validation bits per character ({len(valid_codes)} characters)": f"{final:.3f}",
                "unigram entropy of the training text": f"{unigram:.3f}",
                "characters: training / vocabulary": f"{len(train_codes)} / {len(vocab)}"}
     return _result(
         "charlm", f"Character LM on the book, {model.upper()}, H = {hidden}", settings,
-        history, metric="valid_bpc", log_metric=False, summary=summary, passed=final < unigram,
-        lines={"unigram baseline": unigram}, samples=samples)
-# --8<-- [end:run_charlm]
+        history, metric="valid_bpc", log_metric=False, metrics=metrics, summary=summary,
+        passed=final < unigram, lines={"unigram baseline": unigram}, samples=samples)
 
 
-# --8<-- [start:run_reber]
 def run_reber(*, model="lstm", steps=1500, hidden=16, forget_bias=1.0, lr=1e-2, batch_size=16,
               clip=1.0, eval_every=100, train_size=256, test_size=256, seed=0, device="cpu",
               progress=True):
@@ -176,7 +182,7 @@ def run_reber(*, model="lstm", steps=1500, hidden=16, forget_bias=1.0, lr=1e-2, 
     first evaluation where that happens (LSTM: 97-100 % of trials in H&S, Elman
     net 0 %, both trained by gradient descent without Adam or clipping).
     """
-    settings = _settings(locals())
+    settings = plain_settings(locals())
     seed_everything(seed)
     train_rng, test_rng = _data_rngs(seed)
     train_set = [tasks.embedded_reber_string(train_rng) for _ in range(train_size)]
@@ -196,6 +202,8 @@ def run_reber(*, model="lstm", steps=1500, hidden=16, forget_bias=1.0, lr=1e-2, 
     final = history["eval"][-1]
     solved = next((e["step"] for e in history["eval"]
                    if e["train_correct"] == e["test_correct"] == 1.0), None)
+    metrics = {"train_correct": final["train_correct"], "test_correct": final["test_correct"],
+               "solved_at_step": solved}
     summary = {"training strings correct (final)": f"{final['train_correct']:.1%}",
                "test strings correct (final)": f"{final['test_correct']:.1%}",
                "all strings first correct after": "never" if solved is None
@@ -204,12 +212,10 @@ def run_reber(*, model="lstm", steps=1500, hidden=16, forget_bias=1.0, lr=1e-2, 
                                    "Elman net 0 %"}
     return _result(
         "reber", f"Embedded Reber grammar, {model.upper()}, H = {hidden}", settings, history,
-        metric="test_correct", log_metric=False, summary=summary, passed=solved is not None,
-        lines={"all correct": 1.0}, solved_at_step=solved)
-# --8<-- [end:run_reber]
+        metric="test_correct", log_metric=False, metrics=metrics, summary=summary,
+        passed=solved is not None, lines={"all correct": 1.0})
 
 
-# --8<-- [start:run_sine]
 def run_sine(*, model="lstm", seq_len=100, horizon=1, noise=0.1, steps=1000, hidden=32, forget_bias=1.0,
              lr=3e-3, batch_size=32, clip=1.0, eval_every=50, test_size=256, seed=0, device="cpu",
              progress=True):
@@ -219,7 +225,7 @@ def run_sine(*, model="lstm", seq_len=100, horizon=1, noise=0.1, steps=1000, hid
     MSE (against the noisy future) is compared with the persistence forecast
     ("tomorrow as today") and with the noise floor noise^2, which no forecast can beat.
     """
-    settings = _settings(locals())
+    settings = plain_settings(locals())
     seed_everything(seed)
     train_rng, test_rng = _data_rngs(seed)
     test = tasks.noisy_sine(seq_len, test_size, test_rng, horizon=horizon, noise_std=noise)
@@ -236,14 +242,14 @@ def run_sine(*, model="lstm", seq_len=100, horizon=1, noise=0.1, steps=1000, hid
     final = history["eval"][-1]["test_mse"]
     persistence = tasks.persistence_mse(test)
     example = _forecast_example(net, test, device)
+    metrics = {"test_mse": final, "persistence_mse": persistence, "noise_floor": noise**2}
     summary = {f"test MSE, horizon {horizon}": f"{final:.4f}",
                "persistence forecast": f"{persistence:.4f}",
                "noise floor (noise^2)": f"{noise ** 2:.4f}"}
     return _result(
         "sine", f"Noisy sine, {model.upper()}, horizon {horizon}", settings, history,
-        metric="test_mse", log_metric=True, summary=summary, passed=final < persistence,
+        metric="test_mse", log_metric=True, metrics=metrics, summary=summary, passed=final < persistence,
         lines={"persistence": persistence, "noise floor": noise**2}, example=example)
-# --8<-- [end:run_sine]
 
 
 def _forecast_example(net, test, device):
@@ -258,7 +264,6 @@ def _forecast_example(net, test, device):
             "rollout": closed}
 
 
-# --8<-- [start:run_copy]
 def run_copy(*, model="lstm", seq_len=100, steps=1000, hidden=64, forget_bias=1.0, lr=3e-3,
              batch_size=32, clip=1.0, eval_every=50, test_size=256, seed=0, device="cpu",
              progress=True):
@@ -269,7 +274,7 @@ def run_copy(*, model="lstm", seq_len=100, steps=1000, hidden=64, forget_bias=1.
     recalled symbol removes a tenth of the baseline's loss, so our pass line is
     0.9 times the baseline: memory worth at least one of the ten symbols.
     """
-    settings = _settings(locals())
+    settings = plain_settings(locals())
     seed_everything(seed)
     train_rng, test_rng = _data_rngs(seed)
     test = tasks.copy_task(seq_len, test_size, test_rng)
@@ -288,14 +293,14 @@ def run_copy(*, model="lstm", seq_len=100, steps=1000, hidden=64, forget_bias=1.
     final = history["eval"][-1]["test_ce"]
     baseline = tasks.copy_baseline(seq_len)
     pass_line = COPY_PASS_FRACTION * baseline
+    metrics = {"test_ce": final, "baseline_ce": baseline, "pass_line": pass_line}
     summary = {"test cross-entropy per step (nats)": f"{final:.4f}",
                "memoryless baseline 10 ln 8 / (T + 20)": f"{baseline:.4f}",
                "pass line (one symbol recalled)": f"{pass_line:.4f}"}
     return _result(
         "copy", f"Copy task, {model.upper()}, T = {seq_len}", settings, history,
-        metric="test_ce", log_metric=True, summary=summary, passed=final < pass_line,
+        metric="test_ce", log_metric=True, metrics=metrics, summary=summary, passed=final < pass_line,
         lines={"memoryless baseline": baseline, "pass line": pass_line})
-# --8<-- [end:run_copy]
 
 
 @dataclass(frozen=True)
@@ -332,7 +337,7 @@ def format_summary(result):
 
     >>> h = {"loss": [1.0], "grad_norm": [1.0], "eval": [{"step": 1, "mse": 0.5}], "seconds": 2.0}
     >>> r = _result("x", "Demo", {}, h, metric="mse", log_metric=True, lines={},
-    ...             summary={"test MSE": "0.5"}, passed=False)
+    ...             metrics={"mse": 0.5}, summary={"test MSE": "0.5"}, passed=False)
     >>> print(format_summary(r))
     Demo: 1 steps in 2.0 s
       test MSE  0.5
@@ -345,7 +350,6 @@ def format_summary(result):
     return "\n".join(lines)
 
 
-# --8<-- [start:learning_curve]
 def plot_learning_curve(result):
     """Two panels: the training loss per step, and the evaluation metric with its reference lines.
 
@@ -360,9 +364,8 @@ def plot_learning_curve(result):
     ax_loss, ax_metric = fig.subplots(1, 2)
     loss = np.array(history["loss"])
     window = max(1, len(loss) // 50)
-    smooth = np.convolve(loss, np.ones(window) / window, mode="valid")
     ax_loss.plot(np.arange(1, len(loss) + 1), loss, color="0.8", lw=0.5, label="per step")
-    ax_loss.plot(np.arange(window, len(loss) + 1), smooth, color="C0", label=f"mean of {window}")
+    ax_loss.plot(*running_mean(loss, window), color="C0", label=f"mean of {window}")
     ax_loss.set(title="training loss", xlabel="step", yscale="log")
     ax_loss.legend()
     steps = [e["step"] for e in history["eval"]]
@@ -374,7 +377,6 @@ def plot_learning_curve(result):
     ax_metric.legend()
     fig.suptitle(result["title"])
     return fig
-# --8<-- [end:learning_curve]
 
 
 def plot_forecast(example):

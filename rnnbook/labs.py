@@ -18,48 +18,31 @@ table or a plot:
 * :func:`reber_lab`: the embedded Reber grammar over several seeds;
 * :func:`sine_lab`: forecasting a noisy sine, one step and several steps ahead.
 
-PyTorch runs on one thread while a lab computes (:func:`one_thread`): these
-networks are small, and one thread is the fastest when other programs share the CPU.
+Each lab runs the ``run_*`` functions of :mod:`rnnbook.experiments`, the same code as
+``rnnbook run NAME``, and reads the numbers they return (``metrics``, ``history``).
+PyTorch runs on one thread while a lab computes (:func:`rnnbook.threads.torch_threads`):
+these networks are small, and one thread is the fastest when other programs share the CPU.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import math
 import multiprocessing
-import os
 from concurrent.futures import ProcessPoolExecutor
 from itertools import islice
 
 import numpy as np
-import torch
 
 from . import bptt, corpus, layers, optim, rnn, tasks
 from ._validate import check_int
 from .cache import memoize
-from .experiments import ADDING_PASS_MSE, HS_STOP_MSE, HS_TOLERANCE, run_adding, run_reber, run_sine
-from .torch_models import CharLM
-from .torch_train import sample_text, seed_everything, sequence_cross_entropy, stream_loss, train
+from .experiments import (ADDING_PASS_MSE, HS_STOP_MSE, HS_TOLERANCE, plain_settings, run_adding,
+                          run_charlm, run_reber, run_sine)
+from .threads import ONE_BLAS_THREAD, environment, torch_threads
 
 __all__ = ["adding_lab", "charlm_lab", "charlm_lab_for_text", "book_text_digest", "numpy_char_rnn",
-           "reber_lab", "sine_lab", "LABS", "is_cached", "precompute", "one_thread", "markdown_table", "smooth"]
-
-
-@contextlib.contextmanager
-def one_thread():
-    """Run PyTorch on one CPU thread inside the block, then restore the previous setting.
-
-    >>> with one_thread():
-    ...     torch.get_num_threads()
-    1
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+           "reber_lab", "sine_lab", "LABS", "is_cached", "precompute", "markdown_table"]
 
 
 def markdown_table(headers, rows):
@@ -75,25 +58,9 @@ def markdown_table(headers, rows):
     return "\n".join(lines)
 
 
-def smooth(values, window):
-    """Running mean over ``window`` values (the first ``window - 1`` points are dropped).
-
-    >>> smooth([1.0, 3.0, 5.0, 7.0], 2).tolist()
-    [2.0, 4.0, 6.0]
-    """
-    values = np.asarray(values, dtype=float)
-    window = max(1, min(int(window), len(values)))
-    return np.convolve(values, np.ones(window) / window, mode="valid")
-
-
-def _plain(common, **more):
-    """The settings of a lab as plain data, without the progress flag."""
-    return {k: v for k, v in common.items() if k != "progress"} | more
-
-
 def _curve(result):
-    """The part of a ``run_*`` result a lab keeps: settings, history, summary, lines."""
-    keep = ("settings", "history", "metric", "lines", "summary", "passed")
+    """The part of a ``run_*`` result a lab keeps: settings, history, metrics, summary, lines."""
+    keep = ("settings", "history", "metric", "lines", "metrics", "summary", "passed")
     return {key: result[key] for key in keep} | {"final": result["history"]["eval"][-1]}
 
 
@@ -102,7 +69,6 @@ def _curve(result):
 # ---------------------------------------------------------------------------
 
 
-# --8<-- [start:adding_lab]
 @memoize
 def adding_lab(*, seq_len=100, steps=(("rnn", 800), ("lstm", 800), ("gru", 400)), hidden=32, batch_size=64,
                lr=1e-2, eval_every=50, test_size=500, hs_steps=300, seed=0):
@@ -124,17 +90,14 @@ def adding_lab(*, seq_len=100, steps=(("rnn", 800), ("lstm", 800), ("gru", 400))
     """
     common = dict(seq_len=seq_len, hidden=hidden, batch_size=batch_size, lr=lr, eval_every=eval_every,
                   test_size=test_size, seed=seed, progress=False)
-    with one_thread():
+    with torch_threads(1):
         runs = {m: _curve(run_adding(model=m, form="modern", steps=n, **common)) for m, n in steps}
         hs = _curve(run_adding(model="lstm", form="hs", steps=hs_steps, **common))
-    # run_adding reports H&S's criterion (|error| < 0.04) in its summary, as a percentage.
-    accuracy = next(value for label, value in hs["summary"].items() if "|error|" in label)
-    hs["accuracy"] = float(accuracy.rstrip("%")) / 100
-    return {"settings": _plain(common, steps=dict(steps), hs_steps=hs_steps),
+    hs["accuracy"] = hs["metrics"]["accuracy"]  # H&S's criterion, |error| < HS_TOLERANCE
+    return {"settings": plain_settings(common | {"steps": dict(steps), "hs_steps": hs_steps}),
             "baseline": tasks.adding_baseline("modern").mse, "pass_line": ADDING_PASS_MSE,
             "runs": runs, "hs": hs, "hs_baseline": tasks.adding_baseline("hs", seq_len).mse,
             "hs_stop": HS_STOP_MSE, "hs_tolerance": HS_TOLERANCE}
-# --8<-- [end:adding_lab]
 
 
 # ---------------------------------------------------------------------------
@@ -179,7 +142,6 @@ def _numpy_sample(params, out, vocab, prime, length, temperature, seed):
     return vocab.decode(text)
 
 
-# --8<-- [start:numpy_char_rnn]
 def numpy_char_rnn(train_codes, valid_codes, vocab_size, *, hidden=128, steps=300,
                    batch_size=32, chunk_len=25, lr=3e-3, clip=5.0, eval_every=100, seed=0):
     """Train the numpy Elman network as a character model, min-char-rnn style.
@@ -215,24 +177,6 @@ def numpy_char_rnn(train_codes, valid_codes, vocab_size, *, hidden=128, steps=30
             bpc = _numpy_stream_bpc(params, out, valid, vocab_size)
             history["eval"].append({"step": step, "valid_bpc": bpc})
     return params, out, history
-# --8<-- [end:numpy_char_rnn]
-
-
-def _torch_char_lstm(train_codes, valid_codes, vocab, *, hidden, steps, batch_size, chunk_len, lr, clip,
-                     eval_every, seed):
-    """The PyTorch LSTM of :func:`~rnnbook.experiments.run_charlm`, returning the trained net."""
-    seed_everything(seed)
-    net = CharLM(len(vocab), hidden, cell="lstm", forget_bias=1.0)
-    valid = list(corpus.tbptt_chunks(corpus.stream_layout(valid_codes, batch_size), chunk_len))
-
-    def evaluate(m):
-        return {"valid_bpc": _bits(stream_loss(m, valid, sequence_cross_entropy))}
-
-    batches = corpus.endless_chunks(corpus.stream_layout(train_codes, batch_size), chunk_len)
-    history = train(net, batches, sequence_cross_entropy, steps=steps, lr=lr, clip=clip, carry_state=True,
-                    evaluate=evaluate, eval_every=eval_every, progress=False)
-    history["loss_bits"] = [_bits(x) for x in history.pop("loss")]
-    return net, history
 
 
 def book_text_digest(docs=None):
@@ -261,7 +205,6 @@ def _language_data(docs, language):
     return vocab, train_codes, valid_codes
 
 
-# --8<-- [start:charlm_lab]
 @memoize
 def charlm_lab_for_text(digest, *, docs=None, numpy_language="it", numpy_steps=300, numpy_hidden=128,
                         numpy_chunk=25, numpy_lr=1e-2, lstm_steps=400, lstm_hidden=128, lstm_chunk=64,
@@ -291,30 +234,30 @@ def charlm_lab_for_text(digest, *, docs=None, numpy_language="it", numpy_steps=3
                            "lstm_steps": lstm_steps, "lstm_hidden": lstm_hidden, "lstm_chunk": lstm_chunk,
                            "lstm_lr": lstm_lr, "batch_size": batch_size, "seed": seed},
               "data": {}, "lstm": {}}
-    data = {language: _language_data(docs, language) for language in primes}
-    for language, (vocab, train_codes, valid_codes) in data.items():
-        result["data"][language] = {
-            "train": len(train_codes), "valid": len(valid_codes), "vocabulary": len(vocab),
-            "unigram_bits": corpus.unigram_entropy(train_codes, len(vocab))}
-    vocab, train_codes, valid_codes = data[numpy_language]
+    vocab, train_codes, valid_codes = _language_data(docs, numpy_language)
     prime = primes[numpy_language]
     params, out, history = numpy_char_rnn(
         train_codes, valid_codes, len(vocab), hidden=numpy_hidden, steps=numpy_steps, batch_size=batch_size,
         chunk_len=numpy_chunk, lr=numpy_lr, clip=5.0, eval_every=eval_every, seed=seed)
     result["numpy"] = {"language": numpy_language, "history": history, "prime": prime, "samples": {
         str(t): _numpy_sample(params, out, vocab, prime, sample_len, t, seed) for t in temperatures}}
-    with one_thread():
-        for language, (vocab, train_codes, valid_codes) in data.items():
-            net, history = _torch_char_lstm(
-                train_codes, valid_codes, vocab, hidden=lstm_hidden, steps=lstm_steps, batch_size=batch_size,
-                chunk_len=lstm_chunk, lr=lstm_lr, clip=clip, eval_every=eval_every, seed=seed)
-            prime = primes[language]
-            samples = {str(t): sample_text(net, vocab, prime, sample_len, temperature=t, seed=seed)
-                       for t in temperatures}
+    with torch_threads(1):
+        for language, prime in primes.items():
+            run = run_charlm(model="lstm", docs=docs, language=language, steps=lstm_steps, hidden=lstm_hidden,
+                             lr=lstm_lr, batch_size=batch_size, chunk_len=lstm_chunk, clip=clip,
+                             eval_every=eval_every, sample_len=sample_len, temperatures=temperatures,
+                             prime=prime, seed=seed, progress=False)
+            result["data"][language] = _charlm_data(run["metrics"])
+            history = {"loss_bits": [_bits(x) for x in run["history"]["loss"]], "eval": run["history"]["eval"]}
             result["lstm"][language] = {"language": language, "history": history, "prime": prime,
-                                        "samples": samples}
+                                        "samples": run["samples"]}
     return result
-# --8<-- [end:charlm_lab]
+
+
+def _charlm_data(metrics):
+    """The size of a language's text, from the metrics of :func:`~rnnbook.experiments.run_charlm`."""
+    return {"train": metrics["train_chars"], "valid": metrics["valid_chars"],
+            "vocabulary": metrics["vocabulary"], "unigram_bits": metrics["unigram_bits"]}
 
 
 # ---------------------------------------------------------------------------
@@ -322,7 +265,6 @@ def charlm_lab_for_text(digest, *, docs=None, numpy_language="it", numpy_steps=3
 # ---------------------------------------------------------------------------
 
 
-# --8<-- [start:reber_lab]
 @memoize
 def reber_lab(*, models=("rnn", "lstm"), seeds=(0, 1, 2, 3, 4), steps=800, hidden=16, lr=1e-2, batch_size=16,
               eval_every=25, train_size=256, test_size=256):
@@ -337,14 +279,14 @@ def reber_lab(*, models=("rnn", "lstm"), seeds=(0, 1, 2, 3, 4), steps=800, hidde
         a trial being ``{"seed", "solved_at_sequences" (None if never), "eval", "final"}``.
     """
     trials = {}
-    with one_thread():
+    with torch_threads(1):
         for model in models:
             trials[model] = []
             for seed in seeds:
                 r = run_reber(model=model, steps=steps, hidden=hidden, lr=lr, batch_size=batch_size,
                               eval_every=eval_every, train_size=train_size, test_size=test_size, seed=seed,
                               progress=False)
-                solved = r["solved_at_step"]
+                solved = r["metrics"]["solved_at_step"]
                 trials[model].append({
                     "seed": seed, "solved_at_sequences": None if solved is None else solved * batch_size,
                     "eval": r["history"]["eval"], "final": r["history"]["eval"][-1]})
@@ -352,7 +294,6 @@ def reber_lab(*, models=("rnn", "lstm"), seeds=(0, 1, 2, 3, 4), steps=800, hidde
     settings = {"steps": steps, "hidden": hidden, "lr": lr, "batch_size": batch_size, "seeds": list(seeds),
                 "train_size": train_size, "test_size": test_size}
     return {"settings": settings, "trials": trials, "success": success}
-# --8<-- [end:reber_lab]
 
 
 # ---------------------------------------------------------------------------
@@ -360,7 +301,6 @@ def reber_lab(*, models=("rnn", "lstm"), seeds=(0, 1, 2, 3, 4), steps=800, hidde
 # ---------------------------------------------------------------------------
 
 
-# --8<-- [start:sine_lab]
 @memoize
 def sine_lab(*, models=("rnn", "lstm", "gru"), horizon=10, seq_len=100, noise=0.1, steps=250, hidden=32,
              lr=1e-2, batch_size=32, eval_every=25, test_size=256, seed=0):
@@ -378,14 +318,13 @@ def sine_lab(*, models=("rnn", "lstm", "gru"), horizon=10, seq_len=100, noise=0.
     common = dict(seq_len=seq_len, noise=noise, steps=steps, hidden=hidden, lr=lr, batch_size=batch_size,
                   eval_every=eval_every, test_size=test_size, seed=seed, progress=False)
     one, multi = {}, {}
-    with one_thread():
+    with torch_threads(1):
         for model in models:
             r = run_sine(model=model, horizon=1, **common)
             one[model] = _curve(r) | {"example": r["example"]}
             multi[model] = _curve(run_sine(model=model, horizon=horizon, **common))
-    return {"settings": _plain(common, horizon=horizon), "noise_floor": noise**2,
+    return {"settings": plain_settings(common | {"horizon": horizon}), "noise_floor": noise**2,
             "one_step": one, "multi_step": multi}
-# --8<-- [end:sine_lab]
 
 
 # ---------------------------------------------------------------------------
@@ -428,19 +367,9 @@ def precompute(names=None, processes=2):
         for name in todo:
             _compute(name)
         return todo
-    one_blas_thread = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-    before = {name: os.environ.get(name) for name in one_blas_thread}
-    os.environ.update(one_blas_thread)  # inherited by the new processes
-    try:
-        context = multiprocessing.get_context("spawn")  # a fresh interpreter: safe with torch's threads
-        with ProcessPoolExecutor(min(processes, len(todo)), mp_context=context) as pool:
-            list(pool.map(_compute, todo))
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name)
-            else:
-                os.environ[name] = value
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: safe with torch's threads
+    with environment(ONE_BLAS_THREAD), ProcessPoolExecutor(min(processes, len(todo)), mp_context=context) as pool:
+        list(pool.map(_compute, todo))  # the new processes inherit the environment
     return todo
 
 

@@ -13,7 +13,7 @@ import pytest
 import torch
 import yaml
 
-from rnnbook import corpus, labs, tasks
+from rnnbook import corpus, labs, tasks, threads
 from rnnbook.__main__ import build_parser
 from rnnbook.experiments import EXPERIMENTS
 
@@ -50,15 +50,13 @@ def cached(cache, prefix):
 # ---------------------------------------------------------------------------
 
 
-def test_markdown_table_and_smooth():
+def test_markdown_table():
     assert labs.markdown_table(["a", "b"], [[1, "x"]]).splitlines() == ["| a | b |", "|---|---|", "| 1 | x |"]
-    assert labs.smooth([1.0, 3.0, 5.0], 2).tolist() == [2.0, 4.0]
-    assert labs.smooth([1.0, 3.0], 10).tolist() == [2.0]  # the window shrinks to the data
 
 
-def test_one_thread_restores_the_setting():
+def test_torch_threads_restores_the_setting():
     before = torch.get_num_threads()
-    with pytest.raises(RuntimeError), labs.one_thread():
+    with pytest.raises(RuntimeError), threads.torch_threads(1):
         assert torch.get_num_threads() == 1
         raise RuntimeError
     assert torch.get_num_threads() == before

@@ -11,15 +11,6 @@ from rnnbook import corpus, tasks, torch_train
 from rnnbook.torch_models import CharLM, SequenceRegressor, SequenceTagger
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models run fastest on one thread; on a busy CPU, more threads spin and wait."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def _adding_run(seed, steps=5):
     torch_train.seed_everything(seed)
     model = SequenceRegressor(2, 8, cell="lstm")

@@ -65,6 +65,20 @@ def figure(fn):
     return fn
 
 
+def running_mean(values, window):
+    """The mean of each ``window`` consecutive values, and the step (from 1) where each window ends.
+
+    For a loss curve drawn beside its smoothed version: plot ``means`` against ``ends``.
+
+    >>> ends, means = running_mean([1.0, 3.0, 5.0, 7.0], 2)
+    >>> ends.tolist(), means.tolist()
+    ([2, 3, 4], [2.0, 4.0, 6.0])
+    """
+    values = np.asarray(values, dtype=float)
+    means = np.convolve(values, np.ones(window) / window, mode="valid")
+    return np.arange(window, len(values) + 1), means
+
+
 @memoize
 def render_svg(name: str) -> str:
     """Draw the figure registered as ``name`` and return it as an SVG document."""

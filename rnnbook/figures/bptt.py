@@ -24,8 +24,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from rnnbook import bptt, layers, rnn
-from rnnbook.figures import STYLE, figure
+from rnnbook.figures import STYLE, figure, running_mean
 from rnnbook.optim import Adam
+from rnnbook.threads import ONE_BLAS_THREAD
 
 # Shades of the RNN's red, from the shortest truncation (light) to full BPTT (the legend's red).
 REDS = ["#f4a3a3", "#e8605f", STYLE["rnn"]["color"]]
@@ -76,7 +77,7 @@ def measure_cost(lengths=(50, 100, 200, 400, 800), k=25, batch=16, D=8, H=64, O=
 
 def _measure_cost_single_thread():
     """``measure_cost`` in a fresh process with one BLAS thread, so CPU times are comparable."""
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    env = dict(os.environ) | ONE_BLAS_THREAD
     code = "import json; from rnnbook.figures.bptt import measure_cost; print(json.dumps(measure_cost()))"
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.splitlines()[-1])
@@ -186,8 +187,7 @@ def truncation_learning():
     for k, color, label in [(delay, REDS[0], rf"$k = {delay}$"), (2 * delay, REDS[1], rf"$k = {2 * delay}$"),
                             (T, REDS[2], r"$k = T$")]:
         losses = np.array(train_delayed_recall(k, delay=delay, T=T))
-        smooth = np.convolve(losses, np.ones(10) / 10, mode="valid")
-        ax.plot(np.arange(10, len(losses) + 1), smooth, color=color, label=label)
+        ax.plot(*running_mean(losses, 10), color=color, label=label)
     ax.axhline(np.log(2), label=r"$\ln 2$", **STYLE["baseline"])
     ax.axhline(delay / T * np.log(2), label=r"$\tau \ln 2 \, / \, T$", **{**STYLE["baseline"], "linestyle": ":"})
     ax.set_xlabel(r"$n$")
