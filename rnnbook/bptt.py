@@ -330,7 +330,6 @@ def torch_truncated_bptt(rnn, linear, xs, targets, k1, k2, *, loss="cross_entrop
 # --8<-- [end:torch_truncated_bptt]
 
 
-# --8<-- [start:input_gradient_by_lag]
 def input_gradient_by_lag(model, params, out_params, xs, target, *, truncation=None,
                           loss="cross_entropy", state=None):
     """How much of a last-step loss reaches the input L steps back, with truncation.
@@ -367,4 +366,3 @@ def input_gradient_by_lag(model, params, out_params, xs, target, *, truncation=N
     norms = np.zeros(T)
     norms[:k] = np.linalg.norm(dxs[::-1].reshape(k, -1), axis=1)  # dxs[-1] is lag 0
     return norms
-# --8<-- [end:input_gradient_by_lag]

@@ -52,12 +52,10 @@ def cache_dir() -> Path:
     return Path.home() / ".cache" / "rnnbook"
 
 
-# --8<-- [start:key]
 def _key(fn, args, kwargs) -> str:
     """The entry's key: the package's source, the function and its arguments."""
     text = repr((source_hash(), fn.__module__, fn.__qualname__, args, sorted(kwargs.items())))
     return hashlib.sha256(text.encode()).hexdigest()
-# --8<-- [end:key]
 
 
 def memoize(fn):

@@ -23,7 +23,6 @@ from ._validate import check_choice, check_int
 
 DOCS_DIR = Path(__file__).resolve().parent.parent / "docs"
 
-# --8<-- [start:clean_markdown]
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.DOTALL)
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
@@ -59,7 +58,6 @@ def markdown_prose(markdown):
     text = _LINK.sub(r"\1", text)
     text = _HTML_TAG.sub("", text)
     return re.sub(r"\n{3,}", "\n\n", text)
-# --8<-- [end:clean_markdown]
 
 
 def book_pages(docs_dir=None, language="both"):
@@ -107,7 +105,6 @@ def load_book_text(docs_dir=None, language="both"):
     return "\n".join(markdown_prose(p.read_text(encoding="utf-8")) for p in pages)
 
 
-# --8<-- [start:vocab]
 class Vocab:
     """A character vocabulary: the sorted set of characters of a text.
 
@@ -150,7 +147,6 @@ class Vocab:
     def decode(self, codes):
         """A sequence of integer codes -> text."""
         return "".join(self.chars[int(i)] for i in codes)
-# --8<-- [end:vocab]
 
 
 def split(codes, valid_fraction=0.1):
@@ -166,7 +162,6 @@ def split(codes, valid_fraction=0.1):
     return codes[:-n_valid], codes[-n_valid:]
 
 
-# --8<-- [start:stream_layout]
 def stream_layout(codes, batch_size):
     """Lay a long stream out as B parallel streams: (N,) -> (B, N // B).
 
@@ -188,7 +183,6 @@ def stream_layout(codes, batch_size):
         )
     n = len(codes) // B
     return codes[: n * B].reshape(B, n)
-# --8<-- [end:stream_layout]
 
 
 class Chunk(NamedTuple):
@@ -203,7 +197,6 @@ class Chunk(NamedTuple):
     reset: bool
 
 
-# --8<-- [start:tbptt_chunks]
 def tbptt_chunks(streams, chunk_len):
     """Cut (B, N) streams into consecutive time-major chunks, one pass over the text.
 
@@ -225,7 +218,6 @@ def tbptt_chunks(streams, chunk_len):
     for start in range(0, n - 1, k):
         stop = min(start + k, n - 1)
         yield Chunk(streams[:, start:stop].T, streams[:, start + 1 : stop + 1].T, start == 0)
-# --8<-- [end:tbptt_chunks]
 
 
 def endless_chunks(streams, chunk_len):

@@ -67,7 +67,6 @@ def relative_error(analytic, numeric):
 # --8<-- [end:relative_error]
 
 
-# --8<-- [start:check_gradient]
 def check_gradient(f, inputs, grads, eps=1e-5):
     """Compare analytic gradients with central differences; return the worst relative error.
 
@@ -98,4 +97,3 @@ def check_gradient(f, inputs, grads, eps=1e-5):
         check_array(f"grads[{name!r}]", grads[name], shape=x.shape)
         errors.append(relative_error(grads[name], numerical_gradient(f, x, eps)))
     return max(errors)
-# --8<-- [end:check_gradient]

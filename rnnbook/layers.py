@@ -119,7 +119,6 @@ def linear_init(hidden_size, output_size, rng=None, dtype=np.float64):
     return LinearParams(W=W, b=b)
 
 
-# --8<-- [start:linear_forward]
 def linear_forward(hs, params):
     """Affine layer applied at every time step: y_t = h_t W^T + b.
 
@@ -139,10 +138,8 @@ def linear_forward(hs, params):
     ys = hs @ params.W.T + params.b
     cache = (hs, params)
     return ys, cache
-# --8<-- [end:linear_forward]
 
 
-# --8<-- [start:linear_backward]
 def linear_backward(dys, cache):
     """Backward pass of ``linear_forward``: the same W and b at every step, so their
     gradients are summed over time and batch.
@@ -165,10 +162,8 @@ def linear_backward(dys, cache):
     db = dys_2d.sum(axis=0)
     dhs = dys @ params.W
     return LinearParams(W=dW, b=db), dhs
-# --8<-- [end:linear_backward]
 
 
-# --8<-- [start:softmax]
 def log_softmax(z, axis=-1):
     """log softmax(z) = z - max(z) - log Σ exp(z - max(z)), along ``axis``.
 
@@ -191,7 +186,6 @@ def softmax(z, axis=-1):
     """
     e = np.exp(z - z.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
-# --8<-- [end:softmax]
 
 
 def _check_targets(targets, shape, num_classes):
@@ -208,7 +202,6 @@ def _check_targets(targets, shape, num_classes):
         )
 
 
-# --8<-- [start:softmax_cross_entropy]
 def softmax_cross_entropy(logits, targets):
     """Softmax cross-entropy averaged over all N positions, and its gradient.
 
@@ -243,10 +236,8 @@ def softmax_cross_entropy(logits, targets):
     dlogits[rows, y] -= 1
     dlogits /= N
     return float(loss), dlogits.reshape(logits.shape)
-# --8<-- [end:softmax_cross_entropy]
 
 
-# --8<-- [start:mse]
 def mse(ys, targets):
     """Mean squared error over all N entries, and its gradient.
 
@@ -272,4 +263,3 @@ def mse(ys, targets):
     loss = np.mean(diff**2)
     dys = 2 * diff / diff.size
     return float(loss), dys
-# --8<-- [end:mse]

@@ -61,7 +61,6 @@ def matching_grads(params, grads):
     return grads
 
 
-# --8<-- [start:sgd]
 class SGD:
     """Stochastic gradient descent with (heavy-ball) momentum.
 
@@ -96,10 +95,8 @@ class SGD:
             v *= self.momentum
             v += g
             p -= self.lr * v
-# --8<-- [end:sgd]
 
 
-# --8<-- [start:adam]
 class Adam:
     """Adam, Kingma & Ba (2015), "Adam: a method for stochastic optimization", Algorithm 1.
 
@@ -147,4 +144,3 @@ class Adam:
             m_hat = m / (1 - self.beta1**self.t)
             v_hat = v / (1 - self.beta2**self.t)
             p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
-# --8<-- [end:adam]

@@ -93,7 +93,6 @@ def adding_problem(seq_len, batch_size, rng=None, *, dtype=np.float32):
 # --8<-- [end:adding_modern]
 
 
-# --8<-- [start:adding_original]
 def adding_problem_hs(seq_len, batch_size, rng=None, *, variable_length=True, dtype=np.float32):
     """The adding problem as Hochreiter & Schmidhuber (1997, §5.4, experiment 4) describe it.
 
@@ -151,7 +150,6 @@ def adding_problem_hs(seq_len, batch_size, rng=None, *, variable_length=True, dt
     ys = 0.5 + (values[p1, seqs] + values[p2, seqs]) / 4.0
     xs = np.stack([values, markers], axis=-1)
     return AddingData(xs.astype(dtype), ys[:, None].astype(dtype), lengths.astype(np.int64))
-# --8<-- [end:adding_original]
 
 
 def adding_baseline(form="modern", seq_len=None):
@@ -219,7 +217,6 @@ class CopyData(NamedTuple):
 BLANK = 0  # symbol a_0 of Arjovsky et al. (2016)
 
 
-# --8<-- [start:copy_task]
 def copy_task(delay, batch_size, rng=None, *, n_symbols=8, n_copy=10, dtype=np.float32):
     """The copy task of Arjovsky, Shah & Bengio (2016, §4.1).
 
@@ -258,7 +255,6 @@ def copy_task(delay, batch_size, rng=None, *, n_symbols=8, n_copy=10, dtype=np.f
     ys = np.full_like(tokens, BLANK)
     ys[T + K :] = data
     return CopyData(one_hot(tokens, S + 2, dtype=dtype), ys)
-# --8<-- [end:copy_task]
 
 
 def copy_baseline(delay, *, n_symbols=8, n_copy=10):
@@ -298,7 +294,6 @@ def one_hot(tokens, n_classes, *, dtype=np.float32):
 
 REBER_SYMBOLS = "BTSXPVE"
 
-# --8<-- [start:reber_grammar]
 # Reber's grammar as drawn in H&S 1997, §5.1: node -> ((symbol, next node), ...).
 # A string starts with B at node 1; reaching node 6 emits E and ends it.
 REBER_GRAPH = {
@@ -357,7 +352,6 @@ def embedded_reber_string(rng=None):
     branch = "TP"[rng.integers(2)]
     inner, inner_legal = reber_string(rng)
     return "B" + branch + inner + branch + "E", ["TP", "B", *inner_legal, branch, "E"]
-# --8<-- [end:reber_grammar]
 
 
 class ReberData(NamedTuple):
@@ -375,7 +369,6 @@ class ReberData(NamedTuple):
     lengths: np.ndarray
 
 
-# --8<-- [start:reber_batch]
 def reber_batch(samples, *, ignore_index=-100, dtype=np.float32):
     """Encode (string, legal) pairs for next-symbol prediction, padded to the longest.
 
@@ -411,10 +404,8 @@ def reber_batch(samples, *, ignore_index=-100, dtype=np.float32):
     xs = one_hot(tokens, V, dtype=dtype)
     xs[np.arange(T)[:, None] >= lengths[None, :]] = 0.0  # zero input on padding steps
     return ReberData(xs, ys, legal, lengths)
-# --8<-- [end:reber_batch]
 
 
-# --8<-- [start:reber_correct]
 def reber_correct(scores, legal, lengths):
     """H&S 1997's success criterion, string by string.
 
@@ -448,7 +439,6 @@ def reber_correct(scores, legal, lengths):
     best_illegal = np.where(legal, -np.inf, scores).max(axis=-1)
     valid = np.arange(dims["T"])[:, None] < lengths[None, :]
     return np.all((worst_legal > best_illegal) | ~valid, axis=0)
-# --8<-- [end:reber_correct]
 
 
 # ---------------------------------------------------------------------------
@@ -469,7 +459,6 @@ class SineData(NamedTuple):
     clean: np.ndarray
 
 
-# --8<-- [start:sine]
 def noisy_sine(seq_len, batch_size, rng=None, *, horizon=1, noise_std=0.1,
                periods=(10.0, 40.0), dtype=np.float32):
     """Sine waves with random period and phase plus Gaussian noise, for forecasting.
@@ -515,7 +504,6 @@ def noisy_sine(seq_len, batch_size, rng=None, *, horizon=1, noise_std=0.1,
     ys = observed[window].transpose(0, 2, 1)  # (T, K, B) -> (T, B, K)
     clean = signal[window].transpose(0, 2, 1)
     return SineData(xs.astype(dtype), ys.astype(dtype), clean.astype(dtype))
-# --8<-- [end:sine]
 
 
 def persistence_mse(data):

@@ -22,7 +22,6 @@ from ._validate import check_choice, check_float, check_int
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 
-# --8<-- [start:make_rnn]
 def make_rnn(cell, input_size, hidden_size, *, num_layers=1, forget_bias=None):
     """A time-major recurrent layer chosen by name.
 
@@ -47,7 +46,6 @@ def make_rnn(cell, input_size, hidden_size, *, num_layers=1, forget_bias=None):
             raise ValueError(f"forget_bias: only the LSTM has a forget gate, got cell={cell!r}")
         set_forget_bias(rnn, forget_bias)
     return rnn
-# --8<-- [end:make_rnn]
 
 
 # --8<-- [start:forget_bias]
@@ -80,7 +78,6 @@ def _check_inputs(xs):
         raise ValueError(f"xs: expected float inputs of shape (T, B, D), got {xs.dtype} {tuple(xs.shape)}")
 
 
-# --8<-- [start:charlm]
 class CharLM(nn.Module):
     """Character language model: embedding (or one-hot) -> recurrent layer -> linear.
 
@@ -125,10 +122,8 @@ class CharLM(nn.Module):
             inputs = self.embed(xs)
         hs, state = self.rnn(inputs, state)
         return self.head(hs), state
-# --8<-- [end:charlm]
 
 
-# --8<-- [start:regressor]
 class SequenceRegressor(nn.Module):
     """Many-to-one: read a whole sequence, then predict from the last hidden state.
 
@@ -159,10 +154,8 @@ class SequenceRegressor(nn.Module):
         else:
             last = hs[lengths.to(hs.device) - 1, torch.arange(xs.shape[1], device=hs.device)]
         return self.head(last), state
-# --8<-- [end:regressor]
 
 
-# --8<-- [start:tagger]
 class SequenceTagger(nn.Module):
     """Many-to-many: an output at every step, (T, B, D) -> (T, B, O).
 
@@ -191,4 +184,3 @@ class SequenceTagger(nn.Module):
             valid = torch.arange(xs.shape[0], device=xs.device)[:, None] < lengths.to(xs.device)
             out = out * valid[:, :, None]
         return out, state
-# --8<-- [end:tagger]

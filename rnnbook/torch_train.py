@@ -108,7 +108,6 @@ def _forward(model, batch, state, device):
     return model(xs, state, lengths=torch.as_tensor(lengths))
 
 
-# --8<-- [start:train_step]
 def train_step(model, optimizer, batch, loss_fn, state=None, max_norm=1.0, device="cpu"):
     """One update: forward, loss, backward, clip the gradient norm, optimizer step.
 
@@ -134,10 +133,8 @@ def train_step(model, optimizer, batch, loss_fn, state=None, max_norm=1.0, devic
     norm = nn.utils.clip_grad_norm_(model.parameters(), max_norm)
     optimizer.step()
     return loss.item(), norm.item(), state
-# --8<-- [end:train_step]
 
 
-# --8<-- [start:train_loop]
 def train(model, batches, loss_fn, *, steps, lr=3e-3, clip=1.0, carry_state=False,
           evaluate=None, eval_every=100, device="cpu", progress=True, desc="training"):
     """Train ``model`` with Adam and gradient-norm clipping for ``steps`` batches.
@@ -192,7 +189,6 @@ def train(model, batches, loss_fn, *, steps, lr=3e-3, clip=1.0, carry_state=Fals
         raise ValueError(f"batches: expected at least steps = {steps} batches, got {len(history['loss'])}")
     history["seconds"] = time.perf_counter() - start
     return history
-# --8<-- [end:train_loop]
 
 
 def run_eval(model, evaluate):
@@ -223,7 +219,6 @@ def predict(model, batch, device="cpu"):
     return outputs.cpu().numpy()
 
 
-# --8<-- [start:stream_loss]
 def stream_loss(model, chunks, loss_fn, device="cpu"):
     """Mean loss over a stream cut in chunks, carrying the state across them.
 
@@ -248,10 +243,8 @@ def stream_loss(model, chunks, loss_fn, device="cpu"):
             total += loss_fn(outputs, to_tensor(chunk.ys, device)).item() * n
             count += n
     return total / count
-# --8<-- [end:stream_loss]
 
 
-# --8<-- [start:sample]
 def sample_next(logits, temperature=1.0, generator=None):
     """Draw one code per row from softmax(logits / temperature): (B, V) -> (B,).
 
@@ -305,10 +298,8 @@ def sample_text(model, vocab, prime, length, *, temperature=1.0, seed=0, device=
             out.append(code.item())
             logits, state = model(code[None, :], state)
     return vocab.decode(out)
-# --8<-- [end:sample]
 
 
-# --8<-- [start:rollout]
 def rollout(model, xs, n_steps, device="cpu"):
     """Closed-loop forecast: read ``xs``, then feed each one-step prediction back in.
 
@@ -337,4 +328,3 @@ def rollout(model, xs, n_steps, device="cpu"):
             preds.append(out[-1:])
             out, state = model(out[-1:], state)
     return torch.cat(preds).cpu().numpy()
-# --8<-- [end:rollout]

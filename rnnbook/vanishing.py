@@ -64,7 +64,6 @@ def rnn_jacobian(x, h, params, activation="tanh"):
 # --8<-- [end:rnn_jacobian]
 
 
-# --8<-- [start:lstm_jacobian]
 def lstm_jacobian(x, state, params):
     """One LSTM step and the Jacobian of its state s_t = (h_t, c_t) on s_{t-1}.
 
@@ -109,7 +108,6 @@ def lstm_jacobian(x, state, params):
     dh_dh = tanh_c[:, None] * O + (o * (1 - tanh_c**2))[:, None] * dc_dh
     J = np.block([[dh_dh, dh_dc], [dc_dh, dc_dc]])
     return (h_new, c_new), J
-# --8<-- [end:lstm_jacobian]
 
 
 # --8<-- [start:gru_jacobian]
@@ -213,7 +211,6 @@ def hidden_gradient_norms(model, params, xs, state=None, activation="tanh"):
 # --8<-- [end:hidden_gradient_norms]
 
 
-# --8<-- [start:loss_gradient_norms]
 def loss_gradient_norms(model, params, xs, dh_last, state=None, activation="tanh"):
     """‖∂L/∂h_{T-L}‖ for every lag L = 0, ..., T, for a loss L on the last step.
 
@@ -238,7 +235,6 @@ def loss_gradient_norms(model, params, xs, dh_last, state=None, activation="tanh
         delta = delta @ Js[T - L]
         norms.append(np.linalg.norm(delta[:H]))
     return np.array(norms)
-# --8<-- [end:loss_gradient_norms]
 
 
 # --8<-- [start:cell_path_norms]
@@ -280,7 +276,6 @@ def cell_path_norms(params, xs, state=None, path="carousel"):
 # --8<-- [end:cell_path_norms]
 
 
-# --8<-- [start:spectral]
 def spectral_norm(W):
     """The spectral norm ‖W‖₂: the largest singular value of W.
 
@@ -312,7 +307,6 @@ def scale_to_spectral_norm(W, s):
     """
     s = check_float("s", s, minimum=0)
     return W * (s / spectral_norm(W))
-# --8<-- [end:spectral]
 
 
 # --8<-- [start:init]
@@ -387,7 +381,6 @@ def pascanu_bound(W_hh, lags, activation="tanh"):
 DEFAULT_SPECTRAL_NORMS = {"tanh": (0.5, 0.9, 1.0, 1.5, 3.0), "sigmoid": (2.0, 3.6, 4.0, 6.0, 12.0)}
 
 
-# --8<-- [start:norms_vs_lag]
 def norms_vs_lag(activation="tanh", spectral_norms=None, T=60, H=32, D=4, seed=0):
     """Data for the chapter's figure: ‖∂h_T/∂h_{T-L}‖ against L for several ‖W_hh‖₂.
 
@@ -426,4 +419,3 @@ def norms_vs_lag(activation="tanh", spectral_norms=None, T=60, H=32, D=4, seed=0
         bounds.append(pascanu_bound(params.W_hh, lags, activation)[1])
     return {"lags": lags, "spectral_norms": np.array(spectral_norms, dtype=float),
             "norms": np.array(norms), "bounds": np.array(bounds)}
-# --8<-- [end:norms_vs_lag]

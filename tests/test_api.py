@@ -48,3 +48,27 @@ def test_the_built_api_page_has_every_module_and_links_within_its_language(prefi
     # Cross-references stay on the page itself, in its language (autorefs' resolve_closest).
     targets = re.findall(r'href="([^"]*)#rnnbook', html)
     assert targets and set(targets) == {""}
+
+
+PRIVATE_IMPORT = re.compile(r"^\s*from\s+(?:rnnbook)?\.?[\w.]*\s+import\s+\(?([^)\n]*)", re.M)
+
+
+def private_uses(path):
+    """The private names (leading underscore) of other rnnbook modules that the file at ``path`` uses."""
+    text = path.read_text(encoding="utf-8")
+    modules = {p.stem for p in (ROOT / "rnnbook").rglob("*.py") if not p.stem.startswith("_")}
+    uses = [f"import {name.strip()}" for names in PRIVATE_IMPORT.findall(text)
+            for name in names.split(",") if name.strip().startswith("_") and not name.strip().startswith("__")]
+    uses += [m.group(0) for m in re.finditer(r"\b(\w+)\._[a-z]\w*", text) if m.group(1) in modules]
+    return uses
+
+
+def test_no_module_uses_a_private_name_of_another():
+    """``from rnnbook.x import _y`` or ``x._y``: what a module shares, it makes public."""
+    found = {str(p.relative_to(ROOT)): private_uses(p) for p in sorted((ROOT / "rnnbook").rglob("*.py"))}
+    assert not {path: uses for path, uses in found.items() if uses}
+
+
+def test_the_private_name_check_bites(tmp_path):
+    (tmp_path / "bad.py").write_text("from rnnbook.rnn import _check\nrnn._qualname(x)\n", encoding="utf-8")
+    assert private_uses(tmp_path / "bad.py") == ["import _check", "rnn._qualname"]

@@ -104,7 +104,6 @@ def bptt_cost():
     return fig
 
 
-# --8<-- [start:lag_setup]
 def lag_setup(T=60, B=16, D=4, H=32, O=3, seed=0):
     """A network and a sequence whose gradient fades slowly with the lag.
 
@@ -119,7 +118,6 @@ def lag_setup(T=60, B=16, D=4, H=32, O=3, seed=0):
     params.W_hh[:] = q * np.sign(np.diag(r))
     xs = 0.5 * rng.normal(size=(T, B, D))
     return params, out, xs, rng.integers(0, O, size=B)
-# --8<-- [end:lag_setup]
 
 
 @figure
