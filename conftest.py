@@ -10,8 +10,9 @@ pages are skipped too: the site build executes them, and fails on any error.
 
 from __future__ import annotations
 
-import re
+import sys
 from doctest import ELLIPSIS, NORMALIZE_WHITESPACE
+from pathlib import Path
 
 import matplotlib
 import torch
@@ -27,7 +28,9 @@ from sybil.evaluators.doctest import DocTestEvaluator  # noqa: E402
 from sybil.parsers.abstract.doctest import DocTestStringParser  # noqa: E402
 from sybil.parsers.markdown.lexers import FencedCodeBlockLexer  # noqa: E402
 
-NOTEBOOK = re.compile(r"\A---\s*\njupyter:")
+sys.path.insert(0, str(Path(__file__).resolve().parent / "hooks"))
+from _book import is_notebook  # noqa: E402
+
 
 
 class BookCodeBlocks:
@@ -39,7 +42,7 @@ class BookCodeBlocks:
         self.doctest = DocTestStringParser(DocTestEvaluator(ELLIPSIS | NORMALIZE_WHITESPACE))
 
     def __call__(self, document):
-        if NOTEBOOK.match(document.text):
+        if is_notebook(document.text):
             return
         for region in self.lexer(document):
             language, source = region.lexemes["language"].strip(), region.lexemes["source"]

@@ -38,15 +38,14 @@ from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 from mkdocs.exceptions import PluginError
 
+from _book import fenced_lines, is_notebook, language_of, languages, page_in, stem
+
 DATA = Path("assets") / "glossary.yml"  # inside docs_dir
 MARKER = "<!-- glossary -->"
-LANGUAGES = ("it", "en")
 # Pages without tooltips (stems, for both languages).
 NO_TOOLTIPS = {"glossary", "bibliography", "api"}
 # Sections without tooltips: the lists of works at the end of a chapter.
 NO_TOOLTIP_SECTIONS = {"Riferimenti", "References", "Letture di approfondimento", "Further reading"}
-NOTEBOOK = re.compile(r"\A---\s*\njupyter:")
-FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 # Characters a definition cannot hold: it is a tooltip (plain text) and a table cell.
 NOT_IN_DEFINITION = re.compile(r"[$`*|\[\]<>\\]")
@@ -65,7 +64,7 @@ def load(path: Path | str) -> list[dict]:
     entries = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     if not isinstance(entries, list) or not entries:
         raise ValueError(f"{path}: expected a list of entries")
-    ids, forms = set(), {language: {} for language in LANGUAGES}
+    ids, forms = set(), {language: {} for language in languages()}
     for entry in entries:
         key = entry.get("id") if isinstance(entry, dict) else None
         if not key or not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", str(key)):
@@ -73,7 +72,7 @@ def load(path: Path | str) -> list[dict]:
         if key in ids:
             raise ValueError(f"{path}: id {key!r} appears twice")
         ids.add(key)
-        for language in LANGUAGES:
+        for language in languages():
             side = entry.get(language)
             if not isinstance(side, dict):
                 raise ValueError(f"{path}: entry {key!r} has no {language!r} part")
@@ -104,7 +103,7 @@ def surface_forms(side: dict) -> list[str]:
 
 def tooltip(entry: dict, language: str) -> str:
     """The tooltip of a term: its definition, then the term in the other language."""
-    side, other = entry[language], entry["en" if language == "it" else "it"]
+    side, other = entry[language], entry[_other(language)]
     text = side["def"]
     if other["term"] != side["term"]:
         text += f" ({LABELS[language]['other']}: {other['term']})"
@@ -121,12 +120,9 @@ def abbreviations(entries: list[dict], language: str) -> dict[str, str]:
     }
 
 
-def language_of(src_uri: str) -> str:
-    return "en" if src_uri.endswith(".en.md") else "it"
-
-
-def stem(src_uri: str) -> str:
-    return Path(src_uri).name.removesuffix(".md").removesuffix(".en")
+def _other(language: str) -> str:
+    """The book's other language: the glossary pairs each term with its translation."""
+    return next(code for code in languages() if code != language)
 
 
 def sort_key(term: str) -> str:
@@ -142,15 +138,8 @@ def headings(path: Path | str) -> list[tuple[str, str, int]]:
     The anchors come from Python-Markdown's own ``toc`` extension (as in the build), run on
     the page's headings alone, outside code blocks.
     """
-    lines, fence = [], None
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        match = FENCE.match(line)
-        if match and fence is None:
-            fence = match.group(1)
-        elif match and line.strip() == fence[0] * len(line.strip()) and len(line.strip()) >= len(fence):
-            fence = None
-        elif fence is None and HEADING.match(line):
-            lines.append(HEADING.match(line).groups())
+    lines = [HEADING.match(line).groups() for line, kind, _ in fenced_lines(Path(path).read_text(encoding="utf-8").splitlines())
+             if kind == "text" and HEADING.match(line)]
     md = Markdown(extensions=["toc", "attr_list", "pymdownx.arithmatex"], extension_configs={"pymdownx.arithmatex": {"generic": True}})
     md.convert("\n\n".join(f"{marks} {text}" for marks, text in lines))
     flat = []
@@ -167,9 +156,7 @@ def headings(path: Path | str) -> list[tuple[str, str, int]]:
 def section_link(see: str, page_path: Path, docs_dir: Path) -> str:
     """A Markdown link to a chapter section, its text the chapter's and the section's titles."""
     target, _, anchor = see.partition("#")
-    source = docs_dir / target
-    if page_path.name.endswith(".en.md"):
-        source = source.with_name(source.name.removesuffix(".md") + ".en.md")
+    source = page_in(docs_dir / target, language_of(page_path))
     if not source.exists():
         raise PluginError(f"{DATA}: 'see: {see}' names a page that does not exist ({source.name})")
     found = headings(source)
@@ -187,7 +174,7 @@ def section_link(see: str, page_path: Path, docs_dir: Path) -> str:
 
 def table(entries: list[dict], language: str, page_path: Path, docs_dir: Path) -> str:
     """The glossary table of one language, as Markdown."""
-    other = "en" if language == "it" else "it"
+    other = _other(language)
     columns = LABELS[language]["columns"]
     rows = [f"| {' | '.join(columns)} |", "|" + "---|" * len(columns)]
     for entry in sorted(entries, key=lambda entry: sort_key(entry[language]["term"])):
@@ -210,7 +197,7 @@ def on_config(config):
 
 def on_page_markdown(markdown, page, config, files):
     src = page.file.src_uri
-    if NOTEBOOK.match(markdown):
+    if is_notebook(markdown):
         return markdown
     docs_dir = Path(config["docs_dir"])
     language = language_of(src)

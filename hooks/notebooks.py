@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-NOTEBOOK = re.compile(r"\A---\s*\njupyter:")
+import _book
 
 LABELS = {
     "it": ("Scarica il quaderno (.ipynb)", "Apri in Colab"),
@@ -35,13 +35,11 @@ if "google.colab" in sys.modules:
 
 
 def is_notebook(page) -> bool:
-    source = Path(page.file.abs_src_path).read_text(encoding="utf-8")
-    return bool(NOTEBOOK.match(source))
+    return _book.is_notebook(Path(page.file.abs_src_path).read_text(encoding="utf-8"))
 
 
 def notebook_name(page) -> str:
-    stem = Path(page.file.src_uri).name.removesuffix(".md").removesuffix(".en")
-    return f"{stem}.ipynb"
+    return f"{_book.stem(page.file.src_uri)}.ipynb"
 
 
 def _language(config) -> str:
@@ -56,7 +54,7 @@ MARKDOWN_CODE = re.compile(r'(<div class="highlight"><pre>(?:<span></span>)?)(.*
 def on_files(files, config):
     from rnnbook import labs
 
-    pages = {Path(file.src_uri).name.removesuffix(".md").removesuffix(".en") for file in files
+    pages = {_book.stem(file.src_uri) for file in files
              if file.src_uri.startswith("labs/") and file.src_uri.endswith(".md")}
     labs.precompute(sorted(pages & set(labs.LABS)))
     return files

@@ -1,7 +1,7 @@
 """MkDocs hook and test helper: the Italian and English pages are twins.
 
 Every page ``docs/X.md`` (Italian, the default) has its English twin
-``docs/X.en.md`` and the other way round. A pair must have the same skeleton:
+``docs/X.en.md`` and the other way round (the languages are those of ``mkdocs.yml``). A pair must have the same skeleton:
 the same headings level by level, the same code embedded from ``rnnbook``,
 the same figures, the same number of display equations, the same code blocks
 (by language), the same admonitions, collapsible blocks and tabs, and both or
@@ -18,28 +18,23 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
-FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+from _book import fenced_lines, is_notebook, languages, page_in
+
 HEADING = re.compile(r"^(#{1,6})\s")
 SNIPPET = re.compile(r'--8<--\s+"([^"]+)"')
 IMAGE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)")
 BLOCK = re.compile(r"^\s*(!!!|\?\?\?\+?|===)\s*(\S*)")
-NOTEBOOK = re.compile(r"\A---\s*\njupyter:", re.M)
 
 
 def skeleton(text: str) -> dict[str, list]:
     """What must be equal in both languages, read from a page's Markdown."""
     found = {"headings": [], "snippets": [], "images": [], "equations": [], "code blocks": [], "blocks": []}
-    found["notebook"] = [bool(NOTEBOOK.match(text))]
-    fence = None
-    for line in text.splitlines():
-        match = FENCE.match(line)
-        if fence is None and match:
-            fence = match.group("fence")
-            found["code blocks"].append(match.group("info").split()[0] if match.group("info").split() else "")
-        elif fence is not None and match and match.group("fence").startswith(fence) and not match.group("info").strip():
-            fence = None
+    found["notebook"] = [is_notebook(text)]
+    for line, kind, info in fenced_lines(text.splitlines()):
+        if kind == "open":
+            found["code blocks"].append(info.split()[0] if info.split() else "")
         found["snippets"] += SNIPPET.findall(line)
-        if fence is not None:
+        if kind != "text":
             continue
         if HEADING.match(line):
             found["headings"].append(len(HEADING.match(line).group(1)))
@@ -52,32 +47,27 @@ def skeleton(text: str) -> dict[str, list]:
     return found
 
 
-def _twin(path: Path) -> Path:
-    name = path.name
-    if name.endswith(".en.md"):
-        return path.with_name(name[: -len(".en.md")] + ".md")
-    return path.with_name(name[: -len(".md")] + ".en.md")
-
-
 def differences(docs_dir: Path | str) -> list[str]:
     """List every way in which the two languages of ``docs_dir`` differ."""
     docs_dir = Path(docs_dir)
+    default, *others = languages()
     problems = []
     for page in sorted(docs_dir.rglob("*.md")):
-        if not _twin(page).exists():
-            language = "Italian" if page.name.endswith(".en.md") else "English"
-            problems.append(f"{page.relative_to(docs_dir)} has no {language} twin {_twin(page).name}")
-    for italian in sorted(p for p in docs_dir.rglob("*.md") if not p.name.endswith(".en.md")):
-        english = _twin(italian)
-        if not english.exists():
+        for language in languages():
+            if not page_in(page, language).exists():
+                problems.append(f"{page.relative_to(docs_dir)} has no {language} twin {page_in(page, language).name}")
+    for page in sorted(docs_dir.rglob("*.md")):
+        if page != page_in(page, default):
             continue
-        it, en = skeleton(italian.read_text(encoding="utf-8")), skeleton(english.read_text(encoding="utf-8"))
-        for part in it:
-            if it[part] != en[part]:
-                problems.append(
-                    f"{italian.relative_to(docs_dir)} and {english.name} differ in {part}: "
-                    f"Italian {it[part]}, English {en[part]}"
-                )
+        own = skeleton(page.read_text(encoding="utf-8"))
+        for language in others:
+            twin = page_in(page, language)
+            if not twin.exists():
+                continue
+            theirs = skeleton(twin.read_text(encoding="utf-8"))
+            problems += [f"{page.relative_to(docs_dir)} and {twin.name} differ in {part}: "
+                         f"{default} {own[part]}, {language} {theirs[part]}"
+                         for part in own if own[part] != theirs[part]]
     return problems
 
 

@@ -14,12 +14,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from _book import language_of, page_in
+
 FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
 COLLAPSED = re.compile(r"^(\s*)\?\?\? ", re.M)
 
 
-def _source(docs_dir: Path, name: str, english: bool) -> str:
-    path = docs_dir / (f"{name}.en.md" if english else f"{name}.md")
+def _source(docs_dir: Path, name: str, language: str) -> str:
+    path = page_in(docs_dir / f"{name}.md", language)
     text = FRONT_MATTER.sub("", path.read_text(encoding="utf-8"))
     return COLLAPSED.sub(r"\1???+ ", text)
 
@@ -28,9 +30,9 @@ def on_page_markdown(markdown, page, config, files):
     names = page.meta.get("print_book")
     if not names:
         return markdown
-    english = page.file.src_uri.endswith(".en.md")
+    language = language_of(page.file.src_uri)
     docs_dir = Path(config["docs_dir"])
     parts = [markdown]
     for name in names:
-        parts.append('<div class="rnnbook-page-break"></div>\n\n' + _source(docs_dir, name, english))
+        parts.append('<div class="rnnbook-page-break"></div>\n\n' + _source(docs_dir, name, language))
     return "\n\n".join(parts)

@@ -1,6 +1,6 @@
 """MkDocs hook: each language searches its own pages.
 
-mkdocs-static-i18n writes one search index for both languages
+mkdocs-static-i18n writes one search index for all languages
 (``search/search_index.json``), and Material reads it from the site's root on every
 page: an English reader who searched "gradient" got the Italian chapter first, and
 every page load built a lunr index, with two stemmers, over both books.
@@ -21,18 +21,20 @@ from pathlib import Path
 
 from mkdocs.plugins import event_priority
 
-DEFAULT, OTHER = "it", "en"
+from _book import languages
+
 INDEX = Path("search") / "search_index.json"
 CONFIG = re.compile(r'(<script id="__config" type="application/json">)(.*?)(</script>)', re.S)
 
 
 def on_post_page(output, page, config):
-    if config["theme"]["language"] != OTHER:  # the language of the build this page is in
+    language = config["theme"]["language"]  # the language of the build this page is in
+    if language == languages()[0]:
         return output
 
     def rebase(match):
         settings = json.loads(match.group(2))
-        settings["base"] = settings["base"].rstrip("/") + f"/{OTHER}/"
+        settings["base"] = settings["base"].rstrip("/") + f"/{language}/"
         return match.group(1) + json.dumps(settings, ensure_ascii=False) + match.group(3)
 
     rebased, count = CONFIG.subn(rebase, output)
@@ -42,14 +44,16 @@ def on_post_page(output, page, config):
 
 
 def split(index: dict) -> dict[str, dict]:
-    """The two languages' indexes, from the combined one: ``{"it": {...}, "en": {...}}``."""
-    prefix = f"{OTHER}/"
-    docs = {DEFAULT: [], OTHER: []}
+    """Each language's index, from the combined one: ``{"it": {...}, "en": {...}}``.
+
+    A page of a language other than the default lives under ``LANGUAGE/``.
+    """
+    default, *others = languages()
+    docs = {language: [] for language in languages()}
     for doc in index["docs"]:
-        if doc["location"].startswith(prefix):
-            docs[OTHER].append({**doc, "location": doc["location"][len(prefix):]})
-        else:
-            docs[DEFAULT].append(doc)
+        language = next((code for code in others if doc["location"].startswith(f"{code}/")), default)
+        prefix = "" if language == default else f"{language}/"
+        docs[language].append({**doc, "location": doc["location"][len(prefix):]})
     return {language: {"config": {**index["config"], "lang": [language]}, "docs": entries}
             for language, entries in docs.items()}
 
@@ -63,6 +67,6 @@ def on_post_build(config):
     site = Path(config["site_dir"])  # the whole site's: the default language's build is the outer one
     combined = json.loads((site / INDEX).read_text(encoding="utf-8"))
     for language, index in split(combined).items():
-        path = site / INDEX if language == DEFAULT else site / language / INDEX
+        path = site / INDEX if language == languages()[0] else site / language / INDEX
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")

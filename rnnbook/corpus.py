@@ -23,7 +23,7 @@ from ._validate import check_choice, check_int
 
 DOCS_DIR = Path(__file__).resolve().parent.parent / "docs"
 
-_FENCE = re.compile(r"^\s*(```|~~~)")
+FENCE = re.compile(r"^\s*(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.DOTALL)
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _HTML_TAG = re.compile(r"<[^>\n]+>")
@@ -31,6 +31,35 @@ _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 # Lines of markup, not prose: snippets, admonitions, tabs, mkdocstrings directives.
 _MARKUP_LINE = re.compile(r"^\s*(;?-{2,}8<-{2,}|!!!|\?\?\?|===|:::)")
+
+
+def fenced_lines(lines):
+    """Tell apart the lines of a Markdown page: prose, or part of a fenced code block.
+
+    Yields ``(line, kind, info)``: ``kind`` is "text" outside code blocks, "open" and
+    "close" for a block's fences and "code" inside it; ``info`` is the opening fence's
+    info string ("python", ...), "" for text. As in CommonMark, a block closes at a
+    fence of its own character, at least as long, with no info string, so a block
+    opened with four backticks can show one of three.
+
+    >>> page = ["a", "````markdown", "```python", "x = 1", "```", "````", "b"]
+    >>> [kind for _, kind, _ in fenced_lines(page)]
+    ['text', 'open', 'code', 'code', 'code', 'close', 'text']
+    """
+    fence, info = None, ""
+    for line in lines:
+        match = FENCE.match(line)
+        if fence is None and match:
+            fence, info = match["fence"], match["info"].strip()
+            yield line, "open", info
+        elif fence is None:
+            yield line, "text", ""
+        elif match and match["fence"][0] == fence[0] and len(match["fence"]) >= len(fence) \
+                and not match["info"].strip():
+            fence = None
+            yield line, "close", info
+        else:
+            yield line, "code", info
 
 
 def markdown_prose(markdown):
@@ -47,12 +76,8 @@ def markdown_prose(markdown):
     """
     text = _FRONT_MATTER.sub("", markdown)
     text = _HTML_COMMENT.sub("", text)
-    kept, in_code = [], False
-    for line in text.splitlines():
-        if _FENCE.match(line):
-            in_code = not in_code
-        elif not in_code and not _MARKUP_LINE.match(line):
-            kept.append(line)
+    kept = [line for line, kind, _ in fenced_lines(text.splitlines())
+            if kind == "text" and not _MARKUP_LINE.match(line)]
     text = "\n".join(kept) + "\n"
     text = _IMAGE.sub("", text)
     text = _LINK.sub(r"\1", text)

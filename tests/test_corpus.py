@@ -108,3 +108,8 @@ def test_batching_errors():
 def test_unigram_entropy():
     assert corpus.unigram_entropy(np.array([0, 0, 0, 0]), 3) == 0.0
     assert corpus.unigram_entropy(np.arange(8), 8) == pytest.approx(3.0)
+
+
+def test_prose_skips_a_four_backtick_block_holding_a_three_backtick_one():
+    page = "Prima.\n\n````markdown\n```python\nx = 1\n```\nnot prose\n````\n\nDopo.\n"
+    assert corpus.markdown_prose(page) == "Prima.\n\nDopo.\n"

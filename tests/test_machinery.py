@@ -129,10 +129,10 @@ def test_notebook_cell_that_raises_fails_the_build(tmp_path):
 
 def test_page_without_english_twin_fails_parity_and_build(tmp_path):
     book = make_book(tmp_path, english=False)
-    assert parity.differences(book / "docs") == ["index.md has no English twin index.en.md"]
+    assert parity.differences(book / "docs") == ["index.md has no en twin index.en.md"]
     result = build(book)
     assert result.returncode != 0
-    assert "index.md has no English twin" in result.stderr
+    assert "index.md has no en twin" in result.stderr
 
 
 def replace_in_pages(book, old, new, names=("index.md", "index.en.md")):

@@ -32,6 +32,25 @@ def test_differences_are_listed_by_part(tmp_path):
     (tmp_path / "a.en.md").write_text("# T\n\n### S\n", encoding="utf-8")
     (tmp_path / "b.en.md").write_text("# T\n", encoding="utf-8")
     assert parity.differences(tmp_path) == [
-        "b.en.md has no Italian twin b.md",
-        "a.md and a.en.md differ in headings: Italian [1, 2], English [1, 3]",
+        "b.en.md has no it twin b.md",
+        "a.md and a.en.md differ in headings: it [1, 2], en [1, 3]",
     ]
+
+
+def test_the_hooks_book_helper():
+    """hooks/_book.py: languages from mkdocs.yml, page names, twins, one fence scanner."""
+    import doctest
+
+    import _book
+
+    assert doctest.testmod(_book).failed == 0
+    assert _book.languages() == ("it", "en")
+    assert [_book.stem(p) for p in ("rnn.md", "labs/sine.en.md")] == ["rnn", "sine"]
+    assert _book.page_in("docs/labs/sine.en.md", "it") == Path("docs/labs/sine.md")
+    assert _book.is_notebook("---\njupyter:\n") and not _book.is_notebook("# Title\n---\njupyter:\n")
+
+
+def test_a_four_backtick_block_may_show_a_three_backtick_one():
+    text = "# T\n\n````markdown\n```python\n# not a heading\n```\n````\n\n## S\n"
+    found = parity.skeleton(text)
+    assert found["headings"] == [1, 2] and found["code blocks"] == ["markdown"]
