@@ -3,7 +3,8 @@
 ``![caption](rnnbook:NAME)`` becomes a ``<figure>`` holding the SVG drawn by
 ``rnnbook.figures.render_svg(NAME)`` (inlined as a data URI, so it works in
 both languages and offline) and the caption, in the page's language. Results
-are cached on disk by a key that includes the package's source, so a rebuild
+are cached on disk by a key that includes the source of the modules that draw
+the figure, so a rebuild
 is fast and never stale. An unknown name or a figure that raises stops the
 build with the page and the figure's name.
 

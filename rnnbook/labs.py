@@ -4,7 +4,7 @@ Each lab page (``docs/labs/NAME.md`` and its English twin) is a notebook execute
 while the site is built. Its heavy work is one call to a function of this module,
 decorated with :func:`rnnbook.cache.memoize`: the Italian page computes it, the
 English page reads the same result from the cache, and a rebuild retrains
-nothing until the package's source changes. Seeds are fixed, so the numbers in
+nothing until the source of a module it uses changes (:mod:`rnnbook.cache`). Seeds are fixed, so the numbers in
 the pages are the same at every build.
 
 The settings are smaller than those of ``rnnbook run NAME`` (the full-size runs):

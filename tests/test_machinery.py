@@ -35,7 +35,7 @@ $$
 ![{caption}](rnnbook:activations)
 
 ```python
---8<-- "rnnbook/cache.py:{section}"
+--8<-- "rnnbook/rnn.py:{section}"
 ```
 
 ```python
@@ -60,7 +60,7 @@ value
 pytestmark = pytest.mark.slow
 
 
-def make_book(tmp_path, section="key", cell="1 + 1", english=True):
+def make_book(tmp_path, section="step", cell="1 + 1", english=True):
     """A copy of the book with a home page, one notebook, and the real machinery."""
     book = tmp_path / "book"
     book.mkdir()
@@ -96,9 +96,9 @@ def build(book):
 
 
 def add_section_markers():
-    """The control build embeds the section ``key`` of rnnbook/cache.py."""
-    source = (ROOT / "rnnbook" / "cache.py").read_text(encoding="utf-8")
-    assert "# --8<-- [start:key]" in source, "rnnbook/cache.py lost its snippet section 'key'"
+    """The control build embeds the section ``step`` of rnnbook/rnn.py."""
+    source = (ROOT / "rnnbook" / "rnn.py").read_text(encoding="utf-8")
+    assert "# --8<-- [start:step]" in source, "rnnbook/rnn.py lost its snippet section 'step'"
 
 
 def test_control_book_builds_with_maths_figure_snippet_and_notebook(tmp_path):
@@ -110,7 +110,7 @@ def test_control_book_builds_with_maths_figure_snippet_and_notebook(tmp_path):
         html = (book / "site" / page).read_text(encoding="utf-8")
         assert 'class="katex"' in html and "\\(" not in html and "$$" not in html
         assert '<img src="data:image/svg+xml;base64,' in html
-        assert "def _key(fn, args, kwargs)" in re.sub(r"<[^>]+>", "", html)  # the embedded section
+        assert "def step(x, state, params)" in re.sub(r"<[^>]+>", "", html)  # the embedded section
     lab = (book / "site" / "labs" / "lab" / "index.html").read_text(encoding="utf-8")
     assert "jp-OutputArea" in lab and "mathjax" not in lab.lower()
 

@@ -79,7 +79,12 @@ def running_mean(values, window):
     return np.arange(window, len(values) + 1), means
 
 
-@memoize
+def _registering_module(name):
+    """The module that registers figure ``name``: :func:`render_svg` draws with its code."""
+    return [FIGURES[name].__module__] if name in FIGURES else []
+
+
+@memoize(uses=_registering_module)
 def render_svg(name: str) -> str:
     """Draw the figure registered as ``name`` and return it as an SVG document."""
     if name not in FIGURES:
