@@ -124,7 +124,26 @@ class CharLM(nn.Module):
         return self.head(hs), state
 
 
-class SequenceRegressor(nn.Module):
+class RecurrentWithHead(nn.Module):
+    """A recurrent network (:func:`make_rnn`) and a linear head: what the regressor and the tagger share.
+
+    Args:
+        input_size: D.
+        hidden_size: H.
+        output_size: O, the outputs of the head.
+        cell: "rnn", "lstm" or "gru".
+        num_layers: stacked recurrent layers.
+        forget_bias: for the LSTM, see :func:`make_rnn`.
+    """
+
+    def __init__(self, input_size, hidden_size, output_size=1, *, cell="lstm",
+                 num_layers=1, forget_bias=None):
+        super().__init__()
+        self.rnn = make_rnn(cell, input_size, hidden_size, num_layers=num_layers, forget_bias=forget_bias)
+        self.head = nn.Linear(hidden_size, check_int("output_size", output_size, minimum=1))
+
+
+class SequenceRegressor(RecurrentWithHead):
     """Many-to-one: read a whole sequence, then predict from the last hidden state.
 
     Used for the adding problem: inputs (T, B, D) -> outputs (B, O). With
@@ -139,12 +158,6 @@ class SequenceRegressor(nn.Module):
     (3, 1)
     """
 
-    def __init__(self, input_size, hidden_size, output_size=1, *, cell="lstm",
-                 num_layers=1, forget_bias=None):
-        super().__init__()
-        self.rnn = make_rnn(cell, input_size, hidden_size, num_layers=num_layers, forget_bias=forget_bias)
-        self.head = nn.Linear(hidden_size, check_int("output_size", output_size, minimum=1))
-
     def forward(self, xs, state=None, lengths=None):
         """(T, B, D) -> ``(predictions (B, O), state)``."""
         _check_inputs(xs)
@@ -156,7 +169,7 @@ class SequenceRegressor(nn.Module):
         return self.head(last), state
 
 
-class SequenceTagger(nn.Module):
+class SequenceTagger(RecurrentWithHead):
     """Many-to-many: an output at every step, (T, B, D) -> (T, B, O).
 
     Used for next-symbol prediction on the Reber grammar and the copy task
@@ -168,12 +181,6 @@ class SequenceTagger(nn.Module):
     >>> tuple(out.shape)
     (12, 4, 7)
     """
-
-    def __init__(self, input_size, hidden_size, output_size, *, cell="lstm",
-                 num_layers=1, forget_bias=None):
-        super().__init__()
-        self.rnn = make_rnn(cell, input_size, hidden_size, num_layers=num_layers, forget_bias=forget_bias)
-        self.head = nn.Linear(hidden_size, check_int("output_size", output_size, minimum=1))
 
     def forward(self, xs, state=None, lengths=None):
         """(T, B, D) -> ``(outputs (T, B, O), state)``."""

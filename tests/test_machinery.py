@@ -157,17 +157,13 @@ def test_failing_code_block_fails_the_tests(tmp_path):
     assert "1 failed" in result.stdout and "Expected:\n    4\nGot:\n    5" in result.stdout
 
 
-def test_formula_katex_cannot_render_fails_the_build(tmp_path):
+@pytest.mark.parametrize("old, new, message", [
+    ("\\tanh(a_t)", "\\frac{a_t}", "cannot render the formula"),  # a formula KaTeX cannot render
+    ("rnnbook:activations", "rnnbook:nope", "figure 'nope' failed"),  # an unknown figure
+])
+def test_a_broken_formula_or_figure_fails_the_build(tmp_path, old, new, message):
     book = make_book(tmp_path)
-    replace_in_pages(book, "\\tanh(a_t)", "\\frac{a_t}")
+    replace_in_pages(book, old, new)
     result = build(book)
     assert result.returncode != 0
-    assert "cannot render the formula" in result.stderr
-
-
-def test_unknown_figure_fails_the_build(tmp_path):
-    book = make_book(tmp_path)
-    replace_in_pages(book, "rnnbook:activations", "rnnbook:nope")
-    result = build(book)
-    assert result.returncode != 0
-    assert "figure 'nope' failed" in result.stderr
+    assert message in result.stderr
