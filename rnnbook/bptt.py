@@ -254,13 +254,6 @@ def _torch_loss(loss, ys, targets):
     return F.mse_loss(ys, targets)
 
 
-def _detach(state):
-    """Detach a PyTorch state from the graph: h, or the LSTM's (h, c)."""
-    if isinstance(state, tuple):
-        return tuple(s.detach() for s in state)
-    return state.detach()
-
-
 # --8<-- [start:torch_chunked_bptt]
 def torch_chunked_bptt(rnn, linear, xs, targets, k, *, loss="cross_entropy", state=None):
     """PyTorch twin of ``chunked_bptt``: ``detach()`` the carried state at each border.
@@ -281,6 +274,8 @@ def torch_chunked_bptt(rnn, linear, xs, targets, k, *, loss="cross_entropy", sta
         loss: a Python float, the mean over all T·B steps and examples.
         state: the final state, detached.
     """
+    from rnnbook.torch_train import detach_state
+
     check_choice("loss", loss, tuple(LOSSES))
     k = check_int("k", k, minimum=1)
     T = len(xs)
@@ -291,7 +286,7 @@ def torch_chunked_bptt(rnn, linear, xs, targets, k, *, loss="cross_entropy", sta
         value = _torch_loss(loss, linear(hs), targets[start:end]) * (end - start) / T
         value.backward()
         total += value.item()
-        state = _detach(state)  # the cut: no gradient flows into the previous chunk
+        state = detach_state(state)  # the cut: no gradient flows into the previous chunk
     return total, state
 # --8<-- [end:torch_chunked_bptt]
 
