@@ -1,7 +1,8 @@
 """MkDocs hook and test helper: the Italian and English pages are twins.
 
 Every page ``docs/X.md`` (Italian, the default) has its English twin
-``docs/X.en.md`` and the other way round (the languages are those of ``mkdocs.yml``). A pair must have the same skeleton:
+``docs/X.en.md`` and the other way round (the languages are those of the i18n
+plugin in ``mkdocs.yml``). A pair must have the same skeleton:
 the same headings level by level, the same code embedded from ``rnnbook``,
 the same figures, the same number of display equations, the same code blocks
 (by language), the same admonitions, collapsible blocks and tabs, and both or
