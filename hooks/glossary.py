@@ -9,6 +9,9 @@ it this hook
   term in the other language, the definition and a link to the section (whose title is
   read from the chapter, so the link text follows the chapter); each row has the anchor
   ``glossary.md#ID``, the same in both languages;
+- lets ``tests/test_prose.py`` find the variants the book rejected (``rejected``: other
+  words for the same concept, which a page must not use, so that each concept has one
+  term everywhere);
 - appends to every other page, as Markdown abbreviations (the ``abbr`` extension), the
   definitions in the page's language (Italian for ``X.md``, English for ``X.en.md``):
   ``*[stato nascosto]: definition``. Python-Markdown then wraps each occurrence of a term
@@ -76,7 +79,7 @@ def load(path: Path | str) -> list[dict]:
             side = entry.get(language)
             if not isinstance(side, dict):
                 raise ValueError(f"{path}: entry {key!r} has no {language!r} part")
-            unknown = set(side) - {"term", "also", "see", "def", "hover"}
+            unknown = set(side) - {"term", "also", "see", "def", "hover", "rejected"}
             missing = {"term", "see", "def"} - set(side)
             if unknown or missing:
                 raise ValueError(f"{path}: entry {key!r} ({language}): unknown keys {sorted(unknown)}, missing {sorted(missing)}")
@@ -84,11 +87,22 @@ def load(path: Path | str) -> list[dict]:
                 raise ValueError(f"{path}: entry {key!r} ({language}): the definition is plain text, without $ ` * | [ ] < > \\")
             if not re.fullmatch(r"[\w.-]+\.md(#[\w-]+)?", side["see"]):
                 raise ValueError(f"{path}: entry {key!r} ({language}): 'see' is page.md or page.md#anchor, got {side['see']!r}")
+            rejected = side.get("rejected", [])
+            if not isinstance(rejected, list) or not all(isinstance(form, str) and form for form in rejected):
+                raise ValueError(f"{path}: entry {key!r} ({language}): 'rejected' is a list of words, got {rejected!r}")
+            clash = {form.casefold() for form in rejected} & {form.casefold() for form in surface_forms(side)}
+            if clash:
+                raise ValueError(f"{path}: entry {key!r} ({language}): {sorted(clash)} both used and rejected")
             for form in surface_forms(side):
                 if form in forms[language]:
                     raise ValueError(f"{path}: {form!r} ({language}) belongs to both {forms[language][form]!r} and {key!r}")
                 forms[language][form] = key
     return entries
+
+
+def rejected(entries: list[dict], language: str) -> dict[str, str]:
+    """Every variant the book rejected in ``language``, with the term it uses instead."""
+    return {form: entry[language]["term"] for entry in entries for form in entry[language].get("rejected", [])}
 
 
 def surface_forms(side: dict) -> list[str]:

@@ -22,7 +22,7 @@ from pathlib import Path
 import _book
 
 LABELS = {
-    "it": ("Scarica il quaderno (.ipynb)", "Apri in Colab"),
+    "it": ("Scarica il notebook (.ipynb)", "Apri in Colab"),
     "en": ("Download the notebook (.ipynb)", "Open in Colab"),
 }
 

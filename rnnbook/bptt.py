@@ -14,6 +14,11 @@ hidden states sits the output layer of :mod:`rnnbook.layers`.
   sequence into chunks of k steps, carries the state forward from chunk to
   chunk and cuts the gradient at every border; it is BPTT(k, k) (exactly so
   when k divides T).
+
+Reach is counted in lags τ from a loss's own step: the input at the step of
+the loss has lag 0, the one before lag 1. A backward pass through k steps
+reaches lags τ = 0, ..., k - 1 and no further, so a task whose target depends
+on an input τ steps back needs k ≥ τ + 1.
 * Gradient-norm clipping, Pascanu, Mikolov & Bengio (2013), Algorithm 1:
   ``clip_grad_norm``.
 
@@ -147,7 +152,8 @@ def chunked_bptt(model, params, out_params, xs, targets, k, *, loss="cross_entro
     back to the chunk's first step. In numpy the cut needs no code: the carried
     state is a plain array, and the backward of one chunk never reaches the
     previous one. This is BPTT(k, k) of Williams & Peng (1990) when k divides T:
-    the loss at the p-th step of its chunk reaches back p steps, never more than k.
+    the loss at the p-th step of its chunk (p = 1, ..., k) reaches the lags
+    τ = 0, ..., p - 1, never a lag of k or more.
 
     The returned gradient is that of L = (1/(T·B)) Σ_t Σ_b ℓ_t,b (the same loss as
     ``loss_and_grads``) with every ∂h_s/∂h_{s-1} at a chunk border s set to zero:
@@ -200,9 +206,10 @@ def truncated_bptt(model, params, out_params, xs, targets, k1, k2, *, loss="cros
 
     This is BPTT(h; h') of Williams & Peng (1990), with h' = k1 and h = k2 ≥ k1.
     At each backpropagation time t (k1, 2·k1, ..., and T), the losses of the
-    steps since the previous backpropagation time, t' < τ ≤ t, are
-    backpropagated through the window of steps t - k2 < s ≤ t, and no further:
-    the loss at step τ reaches back between k2 - k1 + 1 and k2 steps. Each loss
+    steps since the previous backpropagation time, t' < s ≤ t, are
+    backpropagated through the window of steps t - k2 < r ≤ t, and no further:
+    the loss at step s reaches the lags τ = 0, ..., k2 - (t - s) - 1, that is
+    between k2 - k1 + 1 and k2 lags counting its own step. Each loss
     term is used exactly once. We recompute the forward pass over each window
     from the stored state at its start, which gives the same numbers as keeping
     the whole trajectory's cache.
@@ -327,15 +334,22 @@ def torch_truncated_bptt(rnn, linear, xs, targets, k1, k2, *, loss="cross_entrop
 
 def input_gradient_by_lag(model, params, out_params, xs, target, *, truncation=None,
                           loss="cross_entropy", state=None):
-    """How much of a last-step loss reaches the input L steps back, with truncation.
+    """How much of a last-step loss reaches the input τ steps back, with truncation.
 
-    Computes ‖∂ℓ_T/∂x_{T-L}‖ for L = 0, ..., T-1, where ℓ_T is the loss on the
-    last step's output (many-to-one). With truncation k the backward pass runs
-    through the last k steps only (the state at step T - k is carried in as a
-    plain array, the cut), so the entries for L ≥ k are exactly zero: no
-    gradient, hence no learning signal, links the target to an input more than
-    k steps back. The entries for L < k equal those of full BPTT, since every
-    path from x_{T-L} to ℓ_T lies inside the window.
+    Computes ‖∂ℓ_T/∂x_{T-τ}‖ for the lags τ = 0, ..., T-1, where ℓ_T is the loss
+    on the last step's output (many-to-one). With truncation k the backward pass
+    runs through the last k steps only (the state at step T - k is carried in as
+    a plain array, the cut), so the entries for τ ≥ k are exactly zero: no
+    gradient, hence no learning signal, links the target to an input at lag k or
+    more. The entries for τ < k equal those of full BPTT, since every path from
+    x_{T-τ} to ℓ_T lies inside the window. A recall delay of τ needs k ≥ τ + 1:
+
+    >>> from rnnbook import layers, rnn
+    >>> params, out = rnn.init(1, 4, rng=0), layers.linear_init(4, 2, rng=1)
+    >>> xs = np.random.default_rng(2).normal(size=(8, 1, 1))
+    >>> norms = input_gradient_by_lag(rnn, params, out, xs, np.array([1]), truncation=4)
+    >>> [int(tau) for tau in np.flatnonzero(norms)]  # k = 4 reaches τ = 3, not τ = 4
+    [0, 1, 2, 3]
 
     Args:
         model, params, out_params, loss, state: as ``loss_and_grads``.
@@ -344,7 +358,7 @@ def input_gradient_by_lag(model, params, out_params, xs, target, *, truncation=N
         truncation: k ≥ 1, or None for full BPTT.
 
     Returns:
-        norms: (T,) array, entry L the Frobenius norm over the batch of ∂ℓ_T/∂x_{T-L}.
+        norms: (T,) array, entry τ the Frobenius norm over the batch of ∂ℓ_T/∂x_{T-τ}.
     """
     check_choice("loss", loss, tuple(LOSSES))
     T = check_array("xs", xs, shape=("T", "B", "D")).shape[0]
@@ -359,5 +373,5 @@ def input_gradient_by_lag(model, params, out_params, xs, target, *, truncation=N
     dhs[-1] = dh
     _, dxs, _ = model.backward(dhs, cache)
     norms = np.zeros(T)
-    norms[:k] = np.linalg.norm(dxs[::-1].reshape(k, -1), axis=1)  # dxs[-1] is lag 0
+    norms[:k] = np.linalg.norm(dxs[::-1].reshape(k, -1), axis=1)  # dxs[-1] is lag τ = 0
     return norms

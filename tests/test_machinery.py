@@ -76,7 +76,7 @@ def make_book(tmp_path, section="step", cell="1 + 1", english=True):
     pages = {
         "index.md": PAGE.format(title="Pagina", caption="Didascalia.", section=section),
         "index.en.md": PAGE.format(title="Page", caption="Caption.", section=section),
-        "labs/lab.md": NOTEBOOK.format(title="Quaderno", cell=cell),
+        "labs/lab.md": NOTEBOOK.format(title="Notebook", cell=cell),
         "labs/lab.en.md": NOTEBOOK.format(title="Notebook", cell=cell),
     }
     if not english:
@@ -167,3 +167,36 @@ def test_a_broken_formula_or_figure_fails_the_build(tmp_path, old, new, message)
     result = build(book)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def prose_check(book):
+    """Run the prose checks (tests/test_prose.py) on the copy's pages."""
+    (book / "tests").mkdir(exist_ok=True)
+    shutil.copy(ROOT / "tests" / "test_prose.py", book / "tests" / "test_prose.py")
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_prose.py"],
+        capture_output=True,
+        text=True,
+        cwd=book,
+    )
+
+
+def test_control_book_passes_the_prose_checks(tmp_path):
+    result = prose_check(make_book(tmp_path))
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_number_typed_into_prose_fails_the_prose_check(tmp_path):
+    book = make_book(tmp_path)
+    replace_in_pages(book, "and a display equation:", "and, in about 55 seconds, a display equation:")
+    result = prose_check(book)
+    assert result.returncode != 0
+    assert "2 failed" in result.stdout and "line 3: '55'" in result.stdout
+
+
+def test_rejected_italian_variant_fails_the_prose_check(tmp_path):
+    book = make_book(tmp_path)
+    replace_in_pages(book, "Text with inline maths", "Text with a lotto of inline maths", names=["index.md"])
+    result = prose_check(book)
+    assert result.returncode != 0
+    assert "1 failed" in result.stdout and "'lotto', write 'batch'" in result.stdout

@@ -1,6 +1,6 @@
 """Figures of Chapter 5, the Gated Recurrent Unit.
 
-Both figures measure ‖∂h_T/∂h_{T-L}‖₂ against the lag L with
+Both figures measure ‖∂h_T/∂h_{T-τ}‖₂ against the lag τ with
 :func:`rnnbook.vanishing.hidden_gradient_norms`, on untrained networks with
 PyTorch's initialisation and random inputs x_t ~ N(0, 1). Each curve is the
 geometric mean over a few seeds (the mean of log10 of the norms), so that one
@@ -43,7 +43,7 @@ def set_update_bias(params, value):
 
 
 def lag_norms(model, update_bias=None, T=T_LAG, H=HIDDEN, D=INPUTS, seeds=SEEDS):
-    """log10 ‖∂h_T/∂h_{T-L}‖₂ for L = 0..T, averaged over ``seeds`` networks and sequences.
+    """log10 ‖∂h_T/∂h_{T-τ}‖₂ for τ = 0..T, averaged over ``seeds`` networks and sequences.
 
     Args:
         model: "rnn", "lstm" or "gru".
@@ -69,14 +69,14 @@ def lag_norms(model, update_bias=None, T=T_LAG, H=HIDDEN, D=INPUTS, seeds=SEEDS)
 
 @figure
 def gru_gradient_lag():
-    """log ‖∂h_T/∂h_{T-L}‖ against L for the RNN, the LSTM and the GRU, at PyTorch's initialisation."""
+    """log ‖∂h_T/∂h_{T-τ}‖ against the lag τ for the RNN, the LSTM and the GRU, at PyTorch's initialisation."""
     lags = np.arange(T_LAG + 1)
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     for model in ("rnn", "lstm", "gru"):
         ax.plot(lags, 10 ** lag_norms(model), linewidth=2, **STYLE[model])
     ax.set_yscale("log")
-    ax.set_xlabel(r"$L$")
-    ax.set_ylabel(r"$\Vert \partial h_T / \partial h_{T-L} \Vert_2$")
+    ax.set_xlabel(r"$\tau$")
+    ax.set_ylabel(r"$\Vert \partial h_T / \partial h_{T-\tau} \Vert_2$")
     ax.set_xlim(0, T_LAG)
     return fig
 
@@ -90,8 +90,8 @@ def gru_update_bias():
     for bias, colour in zip(UPDATE_BIASES, shades):
         ax.plot(lags, 10 ** lag_norms("gru", update_bias=bias), color=colour, linewidth=2, label=rf"$b_z = {bias:g}$")
     ax.set_yscale("log")
-    ax.set_xlabel(r"$L$")
-    ax.set_ylabel(r"$\Vert \partial h_T / \partial h_{T-L} \Vert_2$")
+    ax.set_xlabel(r"$\tau$")
+    ax.set_ylabel(r"$\Vert \partial h_T / \partial h_{T-\tau} \Vert_2$")
     ax.set_xlim(0, T_LAG)
     ax.legend(frameon=False, fontsize=10, loc="center left", bbox_to_anchor=(1.0, 0.5))
     return fig

@@ -35,14 +35,14 @@ def _lstm_style(b):
 
 def _lag_axes(ax, ylabel):
     ax.set_yscale("log")
-    ax.set_xlabel(r"$k$")
+    ax.set_xlabel(r"$\tau$")
     ax.set_ylabel(ylabel)
     ax.set_xlim(0, T)
 
 
 @figure
 def lstm_cell_path():
-    """‖∂c_T/∂c_{T-k}‖ along the carousel only, Π diag(f): f ≡ 1 (1997) and three forget biases."""
+    """‖∂c_T/∂c_{T-τ}‖ along the carousel only, Π diag(f): f ≡ 1 (1997) and three forget biases."""
     xs = _inputs()
     lags = np.arange(T + 1)
     fig, ax = plt.subplots(figsize=(6.4, 3.4))
@@ -50,7 +50,7 @@ def lstm_cell_path():
     for b in FORGET_BIASES:
         norms = vanishing.cell_path_norms(_lstm_params(b), xs, path="carousel")
         ax.plot(lags, norms, label=rf"$b_f = {b:g}$", **_lstm_style(b))
-    _lag_axes(ax, r"$\Vert \partial c_T / \partial c_{T-k} \Vert_2$")
+    _lag_axes(ax, r"$\Vert \partial c_T / \partial c_{T-\tau} \Vert_2$")
     ax.set_ylim(1e-30, 10)
     ax.legend(frameon=False, loc="lower left")
     return fig
@@ -58,7 +58,7 @@ def lstm_cell_path():
 
 @figure
 def lstm_vs_rnn_lag():
-    """‖∂h_T/∂h_{T-k}‖ for an Elman RNN (red) and the LSTM with three forget biases (blue)."""
+    """‖∂h_T/∂h_{T-τ}‖ for an Elman RNN (red) and the LSTM with three forget biases (blue)."""
     xs = _inputs()
     lags = np.arange(T + 1)
     fig, ax = plt.subplots(figsize=(6.4, 3.4))
@@ -67,7 +67,7 @@ def lstm_vs_rnn_lag():
     for b in FORGET_BIASES:
         norms = vanishing.hidden_gradient_norms(lstm, _lstm_params(b), xs)
         ax.plot(lags, norms, label=rf"$b_f = {b:g}$", **_lstm_style(b))
-    _lag_axes(ax, r"$\Vert \partial h_T / \partial h_{T-k} \Vert_2$")
+    _lag_axes(ax, r"$\Vert \partial h_T / \partial h_{T-\tau} \Vert_2$")
     ax.set_ylim(1e-30, 10)
     ax.legend(frameon=False, loc="lower left")
     return fig
