@@ -30,7 +30,7 @@ import numpy as np
 from rnnbook._validate import as_rng, check_choice, check_int
 
 __all__ = ["PAD", "BOS", "EOS", "Vocab", "format_date", "DATE_FORMATS", "date_pairs", "number_pairs",
-           "NUMBER_WORDS", "pad_batch"]
+           "NUMBER_WORDS", "pad_batch", "date_vocabs", "number_vocabs", "encode_pairs"]
 
 PAD, BOS, EOS = 0, 1, 2
 SPECIALS = ("<pad>", "<bos>", "<eos>")
@@ -189,3 +189,38 @@ def pad_batch(sequences, eos=False):
         ids[: len(s), b] = s
     return ids, lengths
 # --8<-- [end:pad_batch]
+
+
+def date_vocabs():
+    """The source vocabulary (every character a date of :data:`DATE_FORMATS` can hold) and the target one.
+
+    >>> src, tgt = date_vocabs()
+    >>> len(src) > len(tgt), tgt.decode(tgt.encode("2026-12-06"))
+    (True, '2026-12-06')
+    """
+    names = [name for table in (MONTHS, WEEKDAYS) for language in table.values() for name in language]
+    return Vocab(set("".join(names)) | set("0123456789 ,./")), Vocab("0123456789-")
+
+
+def number_vocabs(language="en"):
+    """Source vocabulary: the ten digit words of ``language``; target: the ten digits."""
+    words = NUMBER_WORDS[check_choice("language", language, tuple(NUMBER_WORDS))]
+    return Vocab(words), Vocab("0123456789")
+
+
+# --8<-- [start:encode_pairs]
+def encode_pairs(pairs, src_vocab, tgt_vocab, words=False):
+    """(source, target) strings -> ``(src (S, B), src_lengths, tgt (T, B), tgt_lengths)``, targets ending in EOS.
+
+    Sources are split into words when ``words`` is True, into characters otherwise;
+    targets are always characters.
+
+    >>> src_vocab, tgt_vocab = number_vocabs()
+    >>> src, n, tgt, m = encode_pairs([("one two", "12")], src_vocab, tgt_vocab, words=True)
+    >>> src[:, 0], tgt[:, 0]
+    (array([ 7, 11]), array([4, 5, 2]))
+    """
+    src, src_lengths = pad_batch([src_vocab.encode(a.split() if words else a) for a, _ in pairs])
+    tgt, tgt_lengths = pad_batch([tgt_vocab.encode(b) for _, b in pairs], eos=True)
+    return src, src_lengths, tgt, tgt_lengths
+# --8<-- [end:encode_pairs]
