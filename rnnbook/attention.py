@@ -9,7 +9,7 @@ average of the keys under those weights (Bahdanau, Cho & Bengio 2015, eq. 5–6)
 
 Three scores, each with its ``*_forward`` and ``*_backward``:
 
-    additive  e_j = vᵀ tanh(W_q q + W_k k_j)     Bahdanau et al. (2015), eq. 6 (no biases)
+    additive  e_j = vᵀ tanh(W_q q + W_k k_j)     Bahdanau et al. (2015), appendix A (no biases)
     dot       e_j = qᵀ k_j                      Luong, Pham & Manning (2015), eq. 8
     general   e_j = qᵀ W k_j                    Luong et al. (2015), eq. 8
 
@@ -197,7 +197,7 @@ def _context_backward(d_context, cache):
 
 # --8<-- [start:additive_forward]
 def additive_forward(query, keys, params, mask=None):
-    """Additive attention (Bahdanau et al. 2015, eq. 6): e_j = vᵀ tanh(W_q q + W_k k_j).
+    """Additive attention (Bahdanau et al. 2015, eq. 6 and appendix A): e_j = vᵀ tanh(W_q q + W_k k_j).
 
     Args:
         query: (B, H_q), e.g. the decoder's previous state s_{i−1}.

@@ -70,7 +70,7 @@ def greedy(next_log_probs, bos, eos, max_len):
 
 # --8<-- [start:gnmt_penalty]
 def gnmt_penalty(length, alpha):
-    """GNMT's length penalty lp(Y) = ((5 + |Y|) / 6)^α (Wu et al. 2016, eq. 14).
+    """GNMT's length penalty lp(Y) = ((5 + |Y|) / 6)^α (Wu et al. 2016, §7).
 
     Beam search ranks finished hypotheses by score / lp(Y): with α = 0 nothing
     changes; with α > 0 long hypotheses, whose log-probability sums are more
