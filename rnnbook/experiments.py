@@ -385,8 +385,9 @@ def run_dates(*, model="gru", attention="additive", steps=600, hidden=64, lr=3e-
     shown = []
     for b in range(min(examples, test_size)):
         n, out = int(test[1][b]), tgt_vocab.decode(ids[:, b])
+        rows = len(out) + 1  # the output's characters and its EOS (cut at max_len without one)
         shown.append({"source": pairs[b][0], "output": out, "target": pairs[b][1],
-                      "weights": [] if weights is None else weights[: len(out) + 1, :n, b].tolist()})
+                      "weights": [] if weights is None else weights[:rows, :n, b].tolist()})
     summary = {"exact match, greedy": f"{100 * greedy_ok.mean():.1f}%",
                f"exact match, beam of {beam_size}": f"{100 * np.mean(beam_ok):.1f}%"}
     return _result("dates", f"Dates to ISO 8601, {model.upper()}", settings, history, metric="exact_match",

@@ -397,7 +397,7 @@ def sine_lab(*, models=("rnn", "lstm", "gru"), horizon=10, seq_len=100, noise=0.
 
 # --8<-- [start:seq2seq_lab]
 @memoize
-def seq2seq_lab(*, date_steps=250, date_hidden=64, number_steps=300, number_hidden=96, batch_size=64,
+def seq2seq_lab(*, date_steps=200, date_hidden=64, number_steps=300, number_hidden=96, batch_size=64,
                 max_digits=24, test_size=300, beam_size=5, examples=4, eval_every=50, seed=0):
     """Dates to ISO 8601 with attention, then numbers in words to digits with and without attention.
 

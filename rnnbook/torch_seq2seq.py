@@ -36,10 +36,10 @@ from torch import nn
 from tqdm import tqdm
 
 from rnnbook._validate import check_choice, check_float, check_int
-from rnnbook.seq2seq_data import BOS, EOS, PAD
+from rnnbook.seq2seq_data import BOS, PAD
 
 __all__ = ["Attention", "Seq2Seq", "masked_cross_entropy", "inverse_sigmoid_decay", "train_seq2seq",
-           "greedy_batch", "next_log_probs_fn", "CELLS", "SCORES"]
+           "greedy_batch", "next_log_probs_fn", "exact_match", "CELLS", "SCORES"]
 
 CELLS = {"gru": (nn.GRU, nn.GRUCell), "lstm": (nn.LSTM, nn.LSTMCell)}
 SCORES = ("additive", "dot", "general")
