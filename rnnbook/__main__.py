@@ -59,6 +59,10 @@ def _device(text):
 # Every option any experiment takes; an experiment gets those its run function accepts.
 OPTIONS = {
     "model": dict(choices=("rnn", "lstm", "gru"), help="recurrent cell"),
+    "attention": dict(choices=("additive", "dot", "general", "none"), help="attention score, or none"),
+    "beam_size": dict(type=_checked(int, 1), metavar="K", help="beam width"),
+    "min_digits": dict(type=_checked(int, 1), metavar="N", help="fewest digits in a number"),
+    "max_digits": dict(type=_checked(int, 1), metavar="N", help="most digits in a number"),
     "seq_len": dict(type=_checked(int, 1), metavar="T", help="sequence length (copy: the delay)"),
     "form": dict(choices=("modern", "hs"), help="modern (a marker in each half) or H&S 1997's original"),
     "steps": dict(type=_checked(int, 1), metavar="N", help="training steps (batches)"),
@@ -129,6 +133,7 @@ def default_out_dir(name, kwargs):
     'rnnbook-runs/adding-lstm-T100-seed0'
     """
     parts = [name, kwargs["model"]] + ([f"T{kwargs['seq_len']}"] if "seq_len" in kwargs else [])
+    parts += [kwargs["attention"]] if "attention" in kwargs else []
     return Path("rnnbook-runs") / "-".join(parts + [f"seed{kwargs['seed']}"])
 
 

@@ -9,7 +9,7 @@ labs (:mod:`rnnbook.labs`) call these functions and read ``metrics``. :func:`sav
 (``rnnbook run NAME``, see :mod:`rnnbook.__main__`) is a thin layer over these.
 
 >>> sorted(EXPERIMENTS)
-['adding', 'charlm', 'copy', 'reber', 'sine']
+['adding', 'charlm', 'copy', 'dates', 'numbers', 'reber', 'sine']
 """
 
 from __future__ import annotations
@@ -26,11 +26,13 @@ import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from . import corpus, tasks
+from . import corpus, decoding, seq2seq_data, tasks
 from .figures import running_mean
+from .seq2seq_data import BOS, EOS
 from .torch_models import CharLM, SequenceRegressor, SequenceTagger
 from .torch_train import (predict, rollout, sample_text, seed_everything, sequence_cross_entropy,
                     stream_loss, train)
+from .torch_seq2seq import Seq2Seq, exact_match, greedy_batch, next_log_probs_fn, train_seq2seq
 
 # Every experiment starts an LSTM with forget-gate bias 1, the usual recommendation
 # (Gers et al. 2000; Jozefowicz et al. 2015); pass ``forget_bias=None`` for PyTorch's
@@ -303,6 +305,103 @@ def run_copy(*, model="lstm", seq_len=100, steps=1000, hidden=64, forget_bias=1.
         lines={"memoryless baseline": baseline, "pass line": pass_line})
 
 
+# --8<-- [start:run_numbers]
+def run_numbers(*, model="gru", attention="additive", steps=600, hidden=96, lr=3e-3, batch_size=64,
+                min_digits=4, max_digits=24, language="en", eval_every=100, test_size=500, seed=0,
+                device="cpu", progress=True):
+    """Numbers spelled digit by digit in words ("three seven nine") to their digits ("379").
+
+    An encoder–decoder (:class:`~rnnbook.torch_seq2seq.Seq2Seq`, word tokens) with
+    or without attention; the output must carry the whole input, so without
+    attention everything passes through the encoder's final state. Reports the
+    exact-match accuracy (greedy decoding) on the test set and per number of digits.
+    """
+    settings = plain_settings(locals())
+    seed_everything(seed)
+    train_rng, test_rng = _data_rngs(seed)
+    src_vocab, tgt_vocab = seq2seq_data.number_vocabs(language)
+    test = seq2seq_data.encode_pairs(
+        seq2seq_data.number_pairs(test_size, test_rng, min_digits, max_digits, language),
+        src_vocab, tgt_vocab, words=True)
+    net = Seq2Seq(len(src_vocab), len(tgt_vocab), hidden, cell=model,
+                  attention=None if attention == "none" else attention).to(device)
+
+    def evaluate(m):
+        ids, _ = greedy_batch(m, test[0], test[1], max_len=max_digits + 1)
+        return {"exact_match": float(exact_match(ids, test[2], test[3]).mean())}
+
+    batches = (seq2seq_data.encode_pairs(
+        seq2seq_data.number_pairs(batch_size, train_rng, min_digits, max_digits, language),
+        src_vocab, tgt_vocab, words=True) for _ in itertools.count())
+    history = train_seq2seq(net, batches, steps=steps, lr=lr, evaluate=evaluate, eval_every=eval_every,
+                            progress=progress)
+    ids, _ = greedy_batch(net, test[0], test[1], max_len=max_digits + 1)
+    correct = exact_match(ids, test[2], test[3])
+    digits = test[1]  # one word per digit
+    lengths = np.unique(digits)
+    by_length = {"digits": lengths.tolist(), "exact_match": [float(correct[digits == d].mean()) for d in lengths]}
+    final = float(correct.mean())
+    summary = {"exact match on the test set": f"{100 * final:.1f}%"}
+    summary |= {f"at {lo}-{hi} digits": f"{100 * correct[(digits >= lo) & (digits <= hi)].mean():.1f}%"
+                for lo, hi in ((min_digits, min_digits + 5), (max_digits - 4, max_digits))}
+    name = "without attention" if attention == "none" else f"{attention} attention"
+    return _result("numbers", f"Numbers in words to digits, {model.upper()} {name}", settings, history,
+                   metric="exact_match", log_metric=False, lines={}, metrics={"exact_match": final},
+                   summary=summary, passed=final > 0.5, by_length=by_length)
+# --8<-- [end:run_numbers]
+
+
+# --8<-- [start:run_dates]
+def run_dates(*, model="gru", attention="additive", steps=600, hidden=64, lr=3e-3, batch_size=64,
+              eval_every=100, test_size=500, beam_size=5, examples=4, seed=0, device="cpu", progress=True):
+    """Dates as people write them, in Italian and English, to ISO 8601 (characters in, characters out).
+
+    After training, greedy decoding and beam search (width ``beam_size``) are
+    compared on the test set, and the attention weights of the first ``examples``
+    test dates are kept (the alignment picture).
+    """
+    settings = plain_settings(locals())
+    seed_everything(seed)
+    train_rng, test_rng = _data_rngs(seed)
+    src_vocab, tgt_vocab = seq2seq_data.date_vocabs()
+    pairs = seq2seq_data.date_pairs(test_size, test_rng)
+    test = seq2seq_data.encode_pairs(pairs, src_vocab, tgt_vocab)
+    net = Seq2Seq(len(src_vocab), len(tgt_vocab), hidden, cell=model,
+                  attention=None if attention == "none" else attention).to(device)
+
+    def evaluate(m):
+        ids, _ = greedy_batch(m, test[0], test[1], max_len=11)
+        return {"exact_match": float(exact_match(ids, test[2], test[3]).mean())}
+
+    batches = (seq2seq_data.encode_pairs(seq2seq_data.date_pairs(batch_size, train_rng), src_vocab, tgt_vocab)
+               for _ in itertools.count())
+    history = train_seq2seq(net, batches, steps=steps, lr=lr, evaluate=evaluate, eval_every=eval_every,
+                            progress=progress)
+    ids, weights = greedy_batch(net, test[0], test[1], max_len=11)
+    greedy_ok = exact_match(ids, test[2], test[3])
+    beam_ok, disagreements = [], []
+    for b, (source, target) in enumerate(pairs):
+        f = next_log_probs_fn(net, test[0][: test[1][b], b])
+        tokens, _ = decoding.beam_search(f, BOS, EOS, beam_size, max_len=11)[0]
+        beam_ok.append(tgt_vocab.decode(tokens) == target)
+        if beam_ok[-1] != greedy_ok[b]:
+            disagreements.append({"source": source, "target": target, "beam": tgt_vocab.decode(tokens),
+                                  "greedy": tgt_vocab.decode(ids[:, b])})
+    shown = []
+    for b in range(min(examples, test_size)):
+        n, out = int(test[1][b]), tgt_vocab.decode(ids[:, b])
+        rows = len(out) + 1  # the output's characters and its EOS (cut at max_len without one)
+        shown.append({"source": pairs[b][0], "output": out, "target": pairs[b][1],
+                      "weights": [] if weights is None else weights[:rows, :n, b].tolist()})
+    summary = {"exact match, greedy": f"{100 * greedy_ok.mean():.1f}%",
+               f"exact match, beam of {beam_size}": f"{100 * np.mean(beam_ok):.1f}%"}
+    return _result("dates", f"Dates to ISO 8601, {model.upper()}", settings, history, metric="exact_match",
+                   log_metric=False, lines={}, summary=summary, passed=bool(greedy_ok.mean() > 0.9),
+                   metrics={"greedy": float(greedy_ok.mean()), "beam": float(np.mean(beam_ok))}, examples=shown,
+                   disagreements=disagreements)
+# --8<-- [end:run_dates]
+
+
 @dataclass(frozen=True)
 class Experiment:
     """An entry of ``rnnbook list``: the function to run, a one-line description, the expected time."""
@@ -329,6 +428,12 @@ EXPERIMENTS = {e.name: e for e in (
     Experiment("copy", run_copy,
                "copy task (Arjovsky et al. 2016): recall 10 symbols after T blanks",
                "about 1 minute on a 2-core CPU with the defaults"),
+    Experiment("dates", run_dates,
+               "dates in Italian and English to ISO 8601: encoder-decoder with attention, greedy and beam",
+               "about 2 minutes on a 2-core CPU with the defaults"),
+    Experiment("numbers", run_numbers,
+               "numbers spelled in words to digits, with or without attention: accuracy per length",
+               "about 2 minutes on a 2-core CPU with the defaults (less without attention)"),
 )}
 
 

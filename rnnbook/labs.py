@@ -8,7 +8,7 @@ nothing until the source of a module it uses changes (:mod:`rnnbook.cache`). See
 the pages are the same at every build.
 
 The settings are smaller than those of ``rnnbook run NAME`` (the full-size runs):
-each lab computes in under a minute on a 2-core CPU, all four in under three.
+each lab computes in about a minute or less on a 2-core CPU.
 Every function returns plain data (dicts, lists, floats, strings), ready for a
 table or a plot:
 
@@ -16,7 +16,8 @@ table or a plot:
 * :func:`charlm_lab`: a character language model on the book's text, first the
   numpy RNN of :mod:`rnnbook.rnn` with truncated BPTT, then a PyTorch LSTM;
 * :func:`reber_lab`: the embedded Reber grammar over several seeds;
-* :func:`sine_lab`: forecasting a noisy sine, one step and several steps ahead.
+* :func:`sine_lab`: forecasting a noisy sine, one step and several steps ahead;
+* :func:`seq2seq_lab`: encoder–decoders on dates and on numbers spelled in words.
 
 Each lab runs the ``run_*`` functions of :mod:`rnnbook.experiments`, the same code as
 ``rnnbook run NAME``, and reads the numbers they return (``metrics``, ``history``).
@@ -38,11 +39,11 @@ from . import bptt, corpus, layers, optim, rnn, tasks
 from ._validate import check_int
 from .cache import memoize
 from .experiments import (ADDING_PASS_MSE, HS_STOP_MSE, HS_TOLERANCE, plain_settings, run_adding,
-                          run_charlm, run_reber, run_sine)
+                          run_charlm, run_dates, run_numbers, run_reber, run_sine)
 from .threads import ONE_BLAS_THREAD, environment, torch_threads
 
 __all__ = ["adding_lab", "charlm_lab", "charlm_lab_for_text", "book_text_digest", "numpy_char_rnn",
-           "reber_lab", "sine_lab", "LABS", "is_cached", "precompute", "markdown_table"]
+           "reber_lab", "sine_lab", "seq2seq_lab", "LABS", "is_cached", "precompute", "markdown_table"]
 
 
 def markdown_table(headers, rows):
@@ -328,10 +329,44 @@ def sine_lab(*, models=("rnn", "lstm", "gru"), horizon=10, seq_len=100, noise=0.
 
 
 # ---------------------------------------------------------------------------
+# Lab 5: encoder-decoders, dates and numbers
+# ---------------------------------------------------------------------------
+
+
+# --8<-- [start:seq2seq_lab]
+@memoize
+def seq2seq_lab(*, date_steps=200, date_hidden=64, number_steps=300, number_hidden=96, batch_size=64,
+                max_digits=24, test_size=300, beam_size=5, examples=4, eval_every=50, seed=0):
+    """Dates to ISO 8601 with attention, then numbers in words to digits with and without attention.
+
+    Runs :func:`~rnnbook.experiments.run_dates` (a GRU with additive attention,
+    greedy against beam search, the attention weights of ``examples`` test dates)
+    and :func:`~rnnbook.experiments.run_numbers` twice, with additive attention
+    and without, on the same data (English words, 4 to ``max_digits`` digits).
+    Smaller than ``rnnbook run dates`` and ``rnnbook run numbers``.
+
+    Returns:
+        ``{"settings", "dates": run, "numbers": {"additive": run, "none": run}}``, each run the
+        experiment's result (``history``, ``summary``, ...) with ``seconds``, the time it took.
+    """
+    common = dict(batch_size=batch_size, eval_every=eval_every, test_size=test_size, seed=seed, progress=False)
+    with torch_threads(1):
+        dates = run_dates(steps=date_steps, hidden=date_hidden, beam_size=beam_size, examples=examples, **common)
+        numbers = {attention: run_numbers(attention=attention, steps=number_steps, hidden=number_hidden,
+                                          max_digits=max_digits, **common)
+                   for attention in ("additive", "none")}
+    settings = plain_settings(common | dict(date_steps=date_steps, date_hidden=date_hidden,
+                                            number_steps=number_steps, number_hidden=number_hidden,
+                                            max_digits=max_digits, beam_size=beam_size))
+    return {"settings": settings, "dates": dates, "numbers": numbers}
+# --8<-- [end:seq2seq_lab]
+
+
+# ---------------------------------------------------------------------------
 # All the labs at once, before the book is built
 # ---------------------------------------------------------------------------
 
-LABS = {"adding": adding_lab, "charlm": charlm_lab, "reber": reber_lab, "sine": sine_lab}
+LABS = {"adding": adding_lab, "charlm": charlm_lab, "reber": reber_lab, "sine": sine_lab, "seq2seq": seq2seq_lab}
 
 
 def is_cached(name):
@@ -359,7 +394,7 @@ def precompute(names=None, processes=2):
     >>> precompute(["nonsense"])
     Traceback (most recent call last):
     ...
-    ValueError: name: expected one of adding, charlm, reber, sine, got 'nonsense'
+    ValueError: name: expected one of adding, charlm, reber, sine, seq2seq, got 'nonsense'
     """
     processes = check_int("processes", processes, minimum=1)
     todo = [name for name in (LABS if names is None else names) if not is_cached(name)]

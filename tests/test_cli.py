@@ -87,6 +87,9 @@ def test_charlm_without_pages_is_a_clear_error(tmp_path, capsys):
     ("sine", ["--seq-len", "12", "--test-size", "4", "--batch-size", "2", "--model", "gru"]),
     ("copy", ["--seq-len", "5", "--test-size", "4", "--batch-size", "2", "--hidden", "4",
               "--forget-bias", "none"]),
+    ("dates", ["--test-size", "3", "--batch-size", "2", "--hidden", "4", "--beam-size", "2"]),
+    ("numbers", ["--test-size", "4", "--batch-size", "2", "--hidden", "4", "--max-digits", "6",
+                 "--attention", "none"]),
 ])
 def test_other_experiments_run(name, extra, tmp_path, capsys):
     assert main(["run", name, *extra, "--out", str(tmp_path), *TINY]) == 0
