@@ -270,7 +270,6 @@ def dot_forward(query, keys, params=None, mask=None):
 # --8<-- [end:dot_forward]
 
 
-# --8<-- [start:dot_backward]
 def dot_backward(d_context, cache):
     """Backward pass of :func:`dot_forward`: returns ``(None, d_query, d_keys)``.
 
@@ -281,7 +280,6 @@ def dot_backward(d_context, cache):
     d_query = np.einsum("sb,sbh->bh", d_scores, cache.keys)
     d_keys += d_scores[:, :, None] * cache.query
     return None, d_query, d_keys
-# --8<-- [end:dot_backward]
 
 
 # --8<-- [start:general_forward]
@@ -300,7 +298,6 @@ def general_forward(query, keys, params, mask=None):
 # --8<-- [end:general_forward]
 
 
-# --8<-- [start:general_backward]
 def general_backward(d_context, cache):
     """Backward pass of :func:`general_forward`: returns ``(grads, d_query, d_keys)``."""
     check_array("d_context", d_context, shape=cache.query.shape[:1] + cache.keys.shape[2:])
@@ -309,7 +306,6 @@ def general_backward(d_context, cache):
     d_keys += d_scores[:, :, None] * cache.score
     grads = GeneralParams(W=cache.query.T @ d_projected)
     return grads, d_projected @ cache.params.W.T, d_keys
-# --8<-- [end:general_backward]
 
 
 SCORES = {

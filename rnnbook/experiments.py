@@ -305,7 +305,6 @@ def run_copy(*, model="lstm", seq_len=100, steps=1000, hidden=64, forget_bias=1.
         lines={"memoryless baseline": baseline, "pass line": pass_line})
 
 
-# --8<-- [start:run_numbers]
 def run_numbers(*, model="gru", attention="additive", steps=600, hidden=96, lr=3e-3, batch_size=64,
                 min_digits=4, max_digits=24, language="en", eval_every=100, test_size=500, seed=0,
                 device="cpu", progress=True):
@@ -348,10 +347,8 @@ def run_numbers(*, model="gru", attention="additive", steps=600, hidden=96, lr=3
     return _result("numbers", f"Numbers in words to digits, {model.upper()} {name}", settings, history,
                    metric="exact_match", log_metric=False, lines={}, metrics={"exact_match": final},
                    summary=summary, passed=final > 0.5, by_length=by_length)
-# --8<-- [end:run_numbers]
 
 
-# --8<-- [start:run_dates]
 def run_dates(*, model="gru", attention="additive", steps=600, hidden=64, lr=3e-3, batch_size=64,
               eval_every=100, test_size=500, beam_size=5, examples=4, seed=0, device="cpu", progress=True):
     """Dates as people write them, in Italian and English, to ISO 8601 (characters in, characters out).
@@ -399,7 +396,6 @@ def run_dates(*, model="gru", attention="additive", steps=600, hidden=64, lr=3e-
                    log_metric=False, lines={}, summary=summary, passed=bool(greedy_ok.mean() > 0.9),
                    metrics={"greedy": float(greedy_ok.mean()), "beam": float(np.mean(beam_ok))}, examples=shown,
                    disagreements=disagreements)
-# --8<-- [end:run_dates]
 
 
 @dataclass(frozen=True)

@@ -333,7 +333,6 @@ def sine_lab(*, models=("rnn", "lstm", "gru"), horizon=10, seq_len=100, noise=0.
 # ---------------------------------------------------------------------------
 
 
-# --8<-- [start:seq2seq_lab]
 @memoize
 def seq2seq_lab(*, date_steps=200, date_hidden=64, number_steps=300, number_hidden=96, batch_size=64,
                 max_digits=24, test_size=300, beam_size=5, examples=4, eval_every=50, seed=0):
@@ -359,7 +358,6 @@ def seq2seq_lab(*, date_steps=200, date_hidden=64, number_steps=300, number_hidd
                                             number_steps=number_steps, number_hidden=number_hidden,
                                             max_digits=max_digits, beam_size=beam_size))
     return {"settings": settings, "dates": dates, "numbers": numbers}
-# --8<-- [end:seq2seq_lab]
 
 
 # ---------------------------------------------------------------------------

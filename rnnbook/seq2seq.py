@@ -236,7 +236,6 @@ def loss_and_grads(params, src, src_lengths, tgt, tgt_lengths, bos=BOS):
 # --8<-- [end:loss_and_grads]
 
 
-# --8<-- [start:reversal_batch]
 def reversal_batch(rng, batch_size, min_len, max_len, n_symbols):
     """A batch of the reversal task: the source backwards, then EOS.
 
@@ -264,10 +263,8 @@ def reversal_batch(rng, batch_size, min_len, max_len, n_symbols):
         tgt[:length, b] = seq[::-1]
         tgt[length, b] = EOS
     return src, lengths, tgt, lengths + 1
-# --8<-- [end:reversal_batch]
 
 
-# --8<-- [start:next_log_probs_fn]
 def next_log_probs_fn(params, src):
     """The model as :mod:`rnnbook.decoding` sees it, for one source sequence ``src`` (S,).
 
@@ -289,7 +286,6 @@ def next_log_probs_fn(params, src):
         return run(tuple(prefix))[0]
 
     return next_log_probs
-# --8<-- [end:next_log_probs_fn]
 
 
 def attention_matrix(params, src, tokens, bos=BOS):

@@ -57,7 +57,6 @@ def _ordinal(day):
     return f"{day}{suffix}"
 
 
-# --8<-- [start:date_formats]
 DATE_FORMATS = {
     "it": (
         lambda d: f"{d.day} {MONTHS['it'][d.month - 1]} {d.year}",  # 6 dicembre 2026
@@ -74,7 +73,6 @@ DATE_FORMATS = {
         lambda d: f"{WEEKDAYS['en'][d.weekday()]}, {MONTHS['en'][d.month - 1]} {_ordinal(d.day)} {d.year}",
     ),
 }
-# --8<-- [end:date_formats]
 
 
 def format_date(date, language, style):
@@ -90,7 +88,6 @@ def format_date(date, language, style):
     return DATE_FORMATS[language][style](date)
 
 
-# --8<-- [start:date_pairs]
 def date_pairs(n, rng=None, languages=("it", "en"), first_year=1950, last_year=2049):
     """``n`` pairs (date as written, ISO 8601), days drawn uniformly, language and style too.
 
@@ -111,10 +108,8 @@ def date_pairs(n, rng=None, languages=("it", "en"), first_year=1950, last_year=2
         style = int(rng.integers(len(DATE_FORMATS[language])))
         pairs.append((format_date(date, language, style), date.isoformat()))
     return pairs
-# --8<-- [end:date_pairs]
 
 
-# --8<-- [start:number_pairs]
 def number_pairs(n, rng=None, min_digits=4, max_digits=24, language="en"):
     """``n`` pairs (digits spelled in words, the digits), lengths uniform in [min_digits, max_digits].
 
@@ -131,7 +126,6 @@ def number_pairs(n, rng=None, min_digits=4, max_digits=24, language="en"):
         digits = rng.integers(0, 10, size=length)
         pairs.append((" ".join(words[d] for d in digits), "".join(map(str, digits))))
     return pairs
-# --8<-- [end:number_pairs]
 
 
 class Vocab:
@@ -169,7 +163,6 @@ class Vocab:
         return sep.join(out)
 
 
-# --8<-- [start:pad_batch]
 def pad_batch(sequences, eos=False):
     """Lists of ids -> a time-major array (T, B) padded with PAD, and the lengths (B,).
 
@@ -188,7 +181,6 @@ def pad_batch(sequences, eos=False):
     for b, s in enumerate(sequences):
         ids[: len(s), b] = s
     return ids, lengths
-# --8<-- [end:pad_batch]
 
 
 def date_vocabs():
@@ -208,7 +200,6 @@ def number_vocabs(language="en"):
     return Vocab(words), Vocab("0123456789")
 
 
-# --8<-- [start:encode_pairs]
 def encode_pairs(pairs, src_vocab, tgt_vocab, words=False):
     """(source, target) strings -> ``(src (S, B), src_lengths, tgt (T, B), tgt_lengths)``, targets ending in EOS.
 
@@ -223,4 +214,3 @@ def encode_pairs(pairs, src_vocab, tgt_vocab, words=False):
     src, src_lengths = pad_batch([src_vocab.encode(a.split() if words else a) for a, _ in pairs])
     tgt, tgt_lengths = pad_batch([tgt_vocab.encode(b) for _, b in pairs], eos=True)
     return src, src_lengths, tgt, tgt_lengths
-# --8<-- [end:encode_pairs]

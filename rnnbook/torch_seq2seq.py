@@ -45,7 +45,6 @@ CELLS = {"gru": (nn.GRU, nn.GRUCell), "lstm": (nn.LSTM, nn.LSTMCell)}
 SCORES = ("additive", "dot", "general")
 
 
-# --8<-- [start:attention]
 class Attention(nn.Module):
     """Attention over the encoder's states, with the scores of :mod:`rnnbook.attention`.
 
@@ -83,7 +82,6 @@ class Attention(nn.Module):
             e = torch.einsum("bh,sbh->sb", query, keys)
         weights = torch.softmax(e.masked_fill(~mask, float("-inf")), dim=0)
         return torch.einsum("sb,sbh->bh", weights, keys), weights
-# --8<-- [end:attention]
 
 
 # --8<-- [start:seq2seq]
@@ -246,7 +244,6 @@ def train_seq2seq(model, batches, *, steps, lr=3e-3, clip=1.0, teacher_forcing=1
 # --8<-- [end:train_seq2seq]
 
 
-# --8<-- [start:greedy_batch]
 @torch.no_grad()
 def greedy_batch(model, src, src_lengths, max_len):
     """Greedy decoding of a whole batch at once: ids (max_len, B), weights (max_len, S, B) or None.
@@ -265,7 +262,6 @@ def greedy_batch(model, src, src_lengths, max_len):
         ids.append(y)
         weights.append(w)
     return torch.stack(ids).numpy(), None if model.attention is None else torch.stack(weights).numpy()
-# --8<-- [end:greedy_batch]
 
 
 # --8<-- [start:next_log_probs_fn]

@@ -214,7 +214,7 @@ def test_every_full_run_command_parses(name, language):
         assert args.command == "run" and args.name in EXPERIMENTS
 
 
-def test_the_index_lists_every_lab_with_the_registry_time():
+def test_the_index_lists_every_lab_with_its_command():
     config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
     nav = yaml.safe_load("nav:\n" + config.split("\nnav:\n", 1)[1])  # nav is the last section
     section = next(item["Laboratori"] for item in nav["nav"] if isinstance(item, dict) and "Laboratori" in item)
@@ -226,18 +226,7 @@ def test_the_index_lists_every_lab_with_the_registry_time():
         assert f"labs/{name}.md" in listed
         assert f"]({name}.md)" in index and f"]({name}.md)" in page("index", "it")
         row = next(line for line in index.splitlines() if f"]({name}.md)" in line)
-        shown = [e for e in experiments_of(name) if f"rnnbook run {e}" in row]
-        assert shown, row
-        expected = EXPERIMENTS[shown[0]].expected_time.split(" on ")[0]  # "about 1 minute"
-        assert expected in row, (row, expected)
-
-
-@pytest.mark.parametrize("name", LABS)
-def test_the_english_page_states_the_registry_time_of_the_full_run(name):
-    """The registry (rnnbook list) and the page agree on how long the full run takes."""
-    for experiment in experiments_of(name):
-        expected = EXPERIMENTS[experiment].expected_time.split(" on ")[0]
-        assert expected in " ".join(page(name, "en").split()), expected
+        assert any(f"rnnbook run {e}" in row for e in experiments_of(name)), row
 
 
 @pytest.mark.parametrize("name", LABS)
