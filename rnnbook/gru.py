@@ -38,7 +38,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from rnnbook import rnn
+from rnnbook import masking, rnn
 from rnnbook._validate import as_rng, check_choice, check_dtype, check_int
 from rnnbook.lstm import sigmoid
 
@@ -163,7 +163,7 @@ def step(x, state, params, *, variant="pytorch"):
 
 
 # --8<-- [start:forward]
-def forward(xs, state, params, *, variant="pytorch"):
+def forward(xs, state, params, lengths=None, *, variant="pytorch"):
     """Run the GRU over whole sequences, keeping what :func:`backward` needs.
 
     The input terms x_t W_ih^T + b_ih of all steps and gates come from one matrix
@@ -174,6 +174,7 @@ def forward(xs, state, params, *, variant="pytorch"):
         xs: inputs (T, B, D), time-major.
         state: the initial state h_0 (B, H), or None for zeros.
         params: the weights.
+        lengths: None, or the lengths (B,) of a padded batch (:func:`rnnbook.masking.forward`).
         variant: "pytorch" (default, as ``nn.GRU``) or "cho" (Cho et al. 2014).
 
     Returns:
@@ -194,6 +195,8 @@ def forward(xs, state, params, *, variant="pytorch"):
     cho True
     """
     check_choice("variant", variant, VARIANTS)
+    if lengths is not None:  # a padded batch: see rnnbook.masking
+        return masking.forward(lambda x, s, p: forward(x, s, p, variant=variant), xs, state, params, lengths)
     h0 = rnn._check_inputs("xs", xs, state, params, Params)
     T, B, D = xs.shape
     H = params.hidden_size
@@ -287,6 +290,8 @@ def backward(dhs, cache, d_state=None):
     >>> grads.W_hh.shape, dxs.shape, dh0.shape
     ((12, 4), (5, 2, 3), (2, 4))
     """
+    if isinstance(cache, masking.Cache):  # from forward with lengths
+        return masking.backward(backward, dhs, cache, d_state)
     dh = rnn._check_backward(dhs, cache, d_state, Cache)
     if cache.variant == "pytorch":
         return _backward_pytorch(dhs, cache, dh)
