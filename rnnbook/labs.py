@@ -8,7 +8,7 @@ nothing until the package's source changes. Seeds are fixed, so the numbers in
 the pages are the same at every build.
 
 The settings are smaller than those of ``rnnbook run NAME`` (the full-size runs):
-each lab computes in under a minute on a 2-core CPU, all four in under three.
+each lab computes in under a minute on a 2-core CPU.
 Every function returns plain data (dicts, lists, floats, strings), ready for a
 table or a plot:
 
@@ -16,7 +16,9 @@ table or a plot:
 * :func:`charlm_lab`: a character language model on the book's text, first the
   numpy RNN of :mod:`rnnbook.rnn` with truncated BPTT, then a PyTorch LSTM;
 * :func:`reber_lab`: the embedded Reber grammar over several seeds;
-* :func:`sine_lab`: forecasting a noisy sine, one step and several steps ahead.
+* :func:`sine_lab`: forecasting a noisy sine, one step and several steps ahead;
+* :func:`langid_lab`: Italian or English, the book's own sentences, with packing;
+* :func:`negation_lab`: synthetic reviews with negation, uni- vs bidirectional vs bag of words.
 
 PyTorch runs on one thread while a lab computes (:func:`one_thread`): these
 networks are small, and one thread is the fastest when other programs share the CPU.
@@ -38,12 +40,13 @@ import torch
 from . import bptt, corpus, layers, optim, rnn, tasks
 from ._validate import check_int
 from .cache import memoize
-from .experiments import ADDING_PASS_MSE, HS_STOP_MSE, HS_TOLERANCE, run_adding, run_reber, run_sine
+from .experiments import (ADDING_PASS_MSE, HS_STOP_MSE, HS_TOLERANCE, run_adding, run_langid, run_negation,
+                          run_reber, run_sine)
 from .models import CharLM
 from .train import sample_text, seed_everything, sequence_cross_entropy, stream_loss, train
 
 __all__ = ["adding_lab", "charlm_lab", "charlm_lab_for_text", "book_text_digest", "numpy_char_rnn",
-           "reber_lab", "sine_lab", "LABS", "is_cached", "precompute", "one_thread", "markdown_table", "smooth"]
+           "reber_lab", "sine_lab", "negation_lab", "langid_lab", "langid_lab_for_text", "LABS", "is_cached", "precompute", "one_thread", "markdown_table", "smooth"]
 
 
 @contextlib.contextmanager
@@ -389,10 +392,71 @@ def sine_lab(*, models=("rnn", "lstm", "gru"), horizon=10, seq_len=100, noise=0.
 
 
 # ---------------------------------------------------------------------------
+# Labs 5 and 6: real sequences (variable lengths, packing, bidirectional nets)
+# ---------------------------------------------------------------------------
+
+
+def _sequence_curve(result, *extra):
+    """A ``run_negation`` / ``run_langid`` result as a lab keeps it."""
+    return _curve(result) | {key: result[key] for key in extra} | {"seconds": result["seconds"]}
+
+
+# --8<-- [start:langid_lab]
+def langid_lab(*, docs=None, **settings):
+    """Italian or English, on the book's own sentences; cached per version of the text.
+
+    The settings and the result are those of :func:`langid_lab_for_text`.
+    """
+    return langid_lab_for_text(book_text_digest(docs), docs=docs, **settings)
+
+
+@memoize
+def langid_lab_for_text(digest, *, docs=None, directions=("bag", "uni"), model="lstm", steps=300, hidden=32,
+                        lr=1e-2, batch_size=32, eval_every=25, max_chars=60, seed=0):
+    """:func:`~rnnbook.experiments.run_langid` for each of ``directions``, on the same split.
+
+    Returns:
+        ``{"settings", "runs": {direction: curve}}``, a curve also holding a few
+        ``mistakes`` (test sentences it got wrong) and ``test_size``.
+    """
+    common = dict(model=model, docs=docs, steps=steps, hidden=hidden, lr=lr, batch_size=batch_size,
+                  eval_every=eval_every, max_chars=max_chars, seed=seed, progress=False)
+    with one_thread():
+        runs = {d: _sequence_curve(run_langid(direction=d, **common), "mistakes", "test_size") for d in directions}
+    return {"settings": _plain(common, docs=None if docs is None else str(docs)), "runs": runs}
+# --8<-- [end:langid_lab]
+
+
+# --8<-- [start:negation_lab]
+@memoize
+def negation_lab(*, directions=("bag", "uni", "bi"), tasks=("classify", "tag"), model="lstm", steps=300,
+                 hidden=32, lr=1e-2, batch_size=32, eval_every=25, train_size=2000, test_size=1000, seed=0):
+    """:func:`~rnnbook.experiments.run_negation` for each task and direction, on the same sentences.
+
+    Returns:
+        ``{"settings", "runs": {task: {direction: curve}}, "examples"}``; a classification
+        curve also holds ``two_clause_accuracy``, a tagging curve ``accuracy_by_position``.
+    """
+    common = dict(model=model, steps=steps, hidden=hidden, lr=lr, batch_size=batch_size, eval_every=eval_every,
+                  train_size=train_size, test_size=test_size, seed=seed, progress=False)
+    runs, examples = {}, None
+    with one_thread():
+        for task in tasks:
+            runs[task] = {}
+            for d in directions:
+                r = run_negation(direction=d, task=task, **common)
+                runs[task][d] = _sequence_curve(r, "two_clause_accuracy", "accuracy_by_position")
+                examples = r["examples"]
+    return {"settings": _plain(common), "runs": runs, "examples": examples}
+# --8<-- [end:negation_lab]
+
+
+# ---------------------------------------------------------------------------
 # All the labs at once, before the book is built
 # ---------------------------------------------------------------------------
 
-LABS = {"adding": adding_lab, "charlm": charlm_lab, "reber": reber_lab, "sine": sine_lab}
+LABS = {"adding": adding_lab, "charlm": charlm_lab, "reber": reber_lab, "sine": sine_lab,
+        "langid": langid_lab, "negation": negation_lab}
 
 
 def is_cached(name):
@@ -405,6 +469,8 @@ def is_cached(name):
         raise ValueError(f"name: expected one of {', '.join(LABS)}, got {name!r}")
     if name == "charlm":
         return charlm_lab_for_text.is_cached(book_text_digest())
+    if name == "langid":
+        return langid_lab_for_text.is_cached(book_text_digest())
     return LABS[name].is_cached()
 
 
@@ -420,7 +486,7 @@ def precompute(names=None, processes=2):
     >>> precompute(["nonsense"])
     Traceback (most recent call last):
     ...
-    ValueError: name: expected one of adding, charlm, reber, sine, got 'nonsense'
+    ValueError: name: expected one of adding, charlm, reber, sine, langid, negation, got 'nonsense'
     """
     processes = check_int("processes", processes, minimum=1)
     todo = [name for name in (LABS if names is None else names) if not is_cached(name)]

@@ -173,3 +173,31 @@ def test_sequence_results_are_plain_data():
     assert json.loads(json.dumps(result)) == result
     assert 3 <= len(result["accuracy_by_position"]) <= 15  # the longest sentence: two clauses of 7 words and "but"
     assert all(0 <= a <= 1 for a in result["accuracy_by_position"])
+
+
+# --- the labs' computations, tiny ------------------------------------------------------
+
+
+def test_negation_lab_runs_every_task_and_direction(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNBOOK_CACHE", str(tmp_path / "cache"))
+    from rnnbook import labs
+
+    result = labs.negation_lab(steps=2, hidden=4, batch_size=4, eval_every=1, train_size=8, test_size=6)
+    assert set(result["runs"]) == {"classify", "tag"}
+    assert all(set(runs) == {"bag", "uni", "bi"} for runs in result["runs"].values())
+    assert result["runs"]["tag"]["bi"]["accuracy_by_position"]
+    assert result["runs"]["classify"]["uni"]["two_clause_accuracy"] is not None
+
+
+def test_langid_lab_is_cached_per_text(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNBOOK_CACHE", str(tmp_path / "cache"))
+    from rnnbook import labs
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text("Una rete ricorrente ricorda il passato. " * 10, encoding="utf-8")
+    (docs / "a.en.md").write_text("A recurrent network remembers the past well. " * 10, encoding="utf-8")
+    result = labs.langid_lab(docs=docs, steps=2, hidden=4, batch_size=4, eval_every=1)
+    assert set(result["runs"]) == {"bag", "uni"} and result["runs"]["uni"]["test_size"] == 4
+    assert labs.langid_lab_for_text.is_cached(labs.book_text_digest(docs), docs=docs, steps=2, hidden=4,
+                                              batch_size=4, eval_every=1)
