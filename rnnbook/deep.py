@@ -1,7 +1,7 @@
 """Stacked (deep) and bidirectional recurrent networks in numpy, as PyTorch's ``num_layers`` and ``bidirectional``.
 
-A network of L layers and K directions (K = 1, or 2 when bidirectional) is a grid
-of L·K cells of one kind (:mod:`rnnbook.rnn`, :mod:`rnnbook.lstm` or
+A network of M layers (``num_layers``) and K directions (K = 1, or 2 when bidirectional) is a grid
+of M·K cells of one kind (:mod:`rnnbook.rnn`, :mod:`rnnbook.lstm` or
 :mod:`rnnbook.gru`). Layer 1 reads the inputs x_t; layer l > 1 reads the outputs
 of layer l − 1, the K directions side by side (D_l = K·H). The forward direction
 runs t = 1..T; the backward one (Schuster & Paliwal 1997) runs t = T..1 over the
@@ -11,7 +11,7 @@ same inputs, and its output at step t is written back at position t, so that
 
 sees x_1..x_t through h→_t and x_t..x_T through h←_t. With ``lengths``, the
 backward direction of sequence b starts at its own last step ℓ_b, as PyTorch does
-with a packed batch. States follow PyTorch's layout: (L·K, B, H), row l·K + k for
+with a packed batch. States follow PyTorch's layout: (M·K, B, H), row l·K + k for
 layer l (from 0) and direction k (0 forward, 1 backward); for the LSTM a pair (h, c).
 
 >>> params = init("lstm", 3, 4, num_layers=2, bidirectional=True, rng=0)
@@ -120,7 +120,7 @@ class Params:
             raise TypeError(f"{name}: expected a deep.Params, got {type(params).__name__}")
         check_choice(f"{name}.cell", params.cell, tuple(CELLS))
         if not params.layers or len(params.layers[0]) not in (1, 2):
-            raise ValueError(f"{name}.layers: expected L ≥ 1 lists of 1 or 2 cells, got {params.layers!r}")
+            raise ValueError(f"{name}.layers: expected M ≥ 1 lists of 1 or 2 cells, got {params.layers!r}")
         K = len(params.layers[0])
         H = params.layers[0][0].hidden_size
         D = params.layers[0][0].input_size
@@ -212,12 +212,12 @@ def init(cell, input_size, hidden_size, num_layers=1, bidirectional=False, rng=N
     check_choice("cell", cell, tuple(CELLS))
     D = check_int("input_size", input_size, minimum=1)
     H = check_int("hidden_size", hidden_size, minimum=1)
-    L = check_int("num_layers", num_layers, minimum=1)
+    M = check_int("num_layers", num_layers, minimum=1)
     K = 2 if bidirectional else 1
     rng = as_rng(rng)
     return Params(
         cell,
-        [[CELLS[cell].init(D if l == 0 else K * H, H, rng=rng, dtype=dtype) for _ in range(K)] for l in range(L)],
+        [[CELLS[cell].init(D if l == 0 else K * H, H, rng=rng, dtype=dtype) for _ in range(K)] for l in range(M)],
     )
 # --8<-- [end:init]
 
@@ -240,7 +240,7 @@ class Cache:
 
 
 def _split_state(name, state, params, B, dtype):
-    """The state in PyTorch's layout, as a list of L·K cell states (None: zeros)."""
+    """The state in PyTorch's layout, as a list of M·K cell states (None: zeros)."""
     LK, H = params.num_layers * params.num_directions, params.hidden_size
     is_lstm = params.cell == "lstm"
     if state is None:
@@ -265,7 +265,7 @@ def _split_state(name, state, params, B, dtype):
 
 
 def _stack_state(states):
-    """L·K cell states back into PyTorch's layout (L·K, B, H), or a pair of them."""
+    """M·K cell states back into PyTorch's layout (M·K, B, H), or a pair of them."""
     if isinstance(states[0], tuple):
         return tuple(np.stack(parts) for parts in zip(*states))
     return np.stack(states)
@@ -277,13 +277,13 @@ def forward(xs, state, params, lengths=None):
 
     Args:
         xs: inputs (T, B, D), time-major, padded after each sequence's end if ``lengths``.
-        state: the initial state (L·K, B, H), a pair of them for the LSTM, or None for zeros.
+        state: the initial state (M·K, B, H), a pair of them for the LSTM, or None for zeros.
         params: a :class:`Params`.
         lengths: None (all sequences have T steps) or the lengths (B,).
 
     Returns:
         ys: the top layer's outputs [h→_t ; h←_t] (T, B, K·H), zero at padding;
-        state: the final states (L·K, B, H) (a pair for the LSTM): the forward
+        state: the final states (M·K, B, H) (a pair for the LSTM): the forward
             direction's after step ℓ_b, the backward direction's after position 1;
         cache: a :class:`Cache` for :func:`backward`.
     """

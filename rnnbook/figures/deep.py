@@ -2,7 +2,7 @@
 
 Every number comes from :mod:`rnnbook.masking` and :mod:`rnnbook.deep` run on
 small random networks. What each output sees is measured, not drawn: the norm of
-the Jacobian ∂y_t/∂x_s, one backward pass per output step.
+the Jacobian ∂h̄_t/∂x_s, one backward pass per output step.
 
 >>> sensitivity("rnn", bidirectional=False, T=4, lengths=None).shape
 (4, 4)
@@ -19,7 +19,7 @@ LENGTHS_SEE = np.array([12, 8])  # one full sequence, one padded
 
 
 def sensitivity(cell, bidirectional, T=T_SEE, lengths=LENGTHS_SEE, seed=0, b=-1):
-    """‖∂y_t/∂x_s‖ (T, T) for sequence b of a random 1-layer network: row t, column s.
+    """‖∂h̄_t/∂x_s‖ (T, T) for sequence b of a random 1-layer network: row t, column s.
 
     One backward pass per output step t, with ∂L/∂y_t = the ones vector; the
     Frobenius norm of the gradient on x_s is a proxy for how much y_t depends on x_s.
@@ -40,7 +40,7 @@ def sensitivity(cell, bidirectional, T=T_SEE, lengths=LENGTHS_SEE, seed=0, b=-1)
 
 @figure
 def deep_what_each_output_sees():
-    """Two maps of log10 ‖∂y_t/∂x_s‖ for a padded sequence of length 8 in a batch of T = 12: one direction, two."""
+    """Two maps of log10 ‖∂h̄_t/∂x_s‖ (h̄_t the output) for a padded sequence of length 8 in a batch of T = 12: one direction, two."""
     fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.4), sharey=True)
     for ax, bidirectional in zip(axes, (False, True)):
         s = sensitivity("lstm", bidirectional)
@@ -55,7 +55,7 @@ def deep_what_each_output_sees():
     axes[0].set(ylabel="$t$", yticks=range(0, T_SEE, 2), yticklabels=range(1, T_SEE + 1, 2))
     axes[0].set_title(r"$\rightarrow$")
     axes[1].set_title(r"$\rightarrow \; \leftarrow$")
-    fig.colorbar(shown, ax=axes, label=r"$\log_{10} \Vert \partial y_t / \partial x_s \Vert$", shrink=0.85)
+    fig.colorbar(shown, ax=axes, label=r"$\log_{10} \Vert \partial \bar h_t / \partial x_s \Vert$", shrink=0.85)
     return fig
 
 
