@@ -66,7 +66,7 @@ class Params:
 
     cell: str
     layers: list
-    # --8<-- [end:params]
+# --8<-- [end:params]
 
     @property
     def num_layers(self):
@@ -174,7 +174,6 @@ class Params:
         ]
         return cls(cell, layers)
 
-    # --8<-- [start:to_torch]
     def to_torch(self):
         """A time-major ``torch.nn`` module of the same kind, layers and directions, holding these numbers.
 
@@ -196,7 +195,6 @@ class Params:
             for name, array in self.arrays().items():
                 getattr(module, name).copy_(torch.from_numpy(array))
         return module
-    # --8<-- [end:to_torch]
 
 
 # --8<-- [start:init]

@@ -301,7 +301,6 @@ def run_copy(*, model="lstm", seq_len=100, steps=1000, hidden=64, forget_bias=1.
 # --8<-- [end:run_copy]
 
 
-# --8<-- [start:sequence_runs]
 def _sequence_model(direction, model, vocab_size, num_classes, *, tag, hidden, num_layers):
     """A bag of embeddings ("bag") or a recurrent net, one direction ("uni") or two ("bi")."""
     if direction == "bag":
@@ -415,7 +414,6 @@ def run_langid(*, model="lstm", direction="uni", docs=None, steps=400, hidden=32
         "langid", f"Italian or English, {'bag of characters' if direction == 'bag' else direction + ' ' + model.upper()}",
         settings, history, metric="test_accuracy", log_metric=False, summary=summary, passed=final > 0.9,
         lines={"chance": 0.5}, mistakes=mistakes, test_size=test_size)
-# --8<-- [end:sequence_runs]
 
 
 @dataclass(frozen=True)

@@ -401,7 +401,6 @@ def _sequence_curve(result, *extra):
     return _curve(result) | {key: result[key] for key in extra} | {"seconds": result["seconds"]}
 
 
-# --8<-- [start:langid_lab]
 def langid_lab(*, docs=None, **settings):
     """Italian or English, on the book's own sentences; cached per version of the text.
 
@@ -424,10 +423,8 @@ def langid_lab_for_text(digest, *, docs=None, directions=("bag", "uni"), model="
     with one_thread():
         runs = {d: _sequence_curve(run_langid(direction=d, **common), "mistakes", "test_size") for d in directions}
     return {"settings": _plain(common, docs=None if docs is None else str(docs)), "runs": runs}
-# --8<-- [end:langid_lab]
 
 
-# --8<-- [start:negation_lab]
 @memoize
 def negation_lab(*, directions=("bag", "uni", "bi"), tasks=("classify", "tag"), model="lstm", steps=300,
                  hidden=32, lr=1e-2, batch_size=32, eval_every=25, train_size=2000, test_size=1000, seed=0):
@@ -448,7 +445,6 @@ def negation_lab(*, directions=("bag", "uni", "bi"), tasks=("classify", "tag"), 
                 runs[task][d] = _sequence_curve(r, "two_clause_accuracy", "accuracy_by_position")
                 examples = r["examples"]
     return {"settings": _plain(common), "runs": runs, "examples": examples}
-# --8<-- [end:negation_lab]
 
 
 # ---------------------------------------------------------------------------

@@ -65,7 +65,6 @@ def pad_batch(sequences, pad=PAD):
 # --8<-- [end:pad_batch]
 
 
-# --8<-- [start:lexicon]
 # A clause is: subject, [negation before the verb], verb, [negation after it],
 # [intensifier], adjective. Its polarity is the adjective's, flipped by a negation.
 # Negations are pairs (before the verb, after it): Italian wraps the verb ("non è affatto").
@@ -89,7 +88,6 @@ LEXICON = {
         "but": "ma",
     },
 }
-# --8<-- [end:lexicon]
 
 
 class Sentence(NamedTuple):
@@ -105,7 +103,6 @@ class Sentence(NamedTuple):
     tags: list
 
 
-# --8<-- [start:negation_sentence]
 def _clause(lexicon, rng, negation_rate):
     """One clause's tokens and polarity."""
     words = lexicon["subjects"][rng.integers(len(lexicon["subjects"]))].split()
@@ -146,7 +143,6 @@ def negation_sentence(language, rng=None, *, two_clauses=0.5, negation_rate=0.5)
         tokens += [lexicon["but"]] + second
         tags += [polarity] * (len(second) + 1)
     return Sentence(tokens, polarity, tags)
-# --8<-- [end:negation_sentence]
 
 
 def negation_vocab(language):
@@ -166,7 +162,6 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _NOT_PROSE = re.compile(r"[$`#|*\[\]<>{}=_\\]|doi:|arxiv:")  # maths, code, tables, links, references
 
 
-# --8<-- [start:book_sentences]
 def book_sentences(docs_dir=None, *, min_chars=20, max_chars=60):
     """The sentences of the book's prose, lower-cased, each with its language (0 Italian, 1 English).
 
@@ -190,4 +185,3 @@ def book_sentences(docs_dir=None, *, min_chars=20, max_chars=60):
                 found[label].append(sentence)
     common = set(found[0]) & set(found[1])
     return [(s, label) for label in (0, 1) for s in found[label] if s not in common]
-# --8<-- [end:book_sentences]
