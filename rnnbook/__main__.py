@@ -83,6 +83,11 @@ OPTIONS = {
     "sample_len": dict(type=_checked(int, 0), metavar="N", help="characters per sample"),
     "temperatures": dict(type=_checked(float, 0, strict=True), nargs="+", metavar="TEMP",
                          help="sampling temperatures (> 0)"),
+    "direction": dict(choices=("uni", "bi", "bag"),
+                      help="one direction, two (bidirectional), or a bag of embeddings (no order)"),
+    "task": dict(choices=("classify", "tag"), help="one label per sentence, or one per token"),
+    "num_layers": dict(type=_checked(int, 1), metavar="L", help="stacked recurrent layers"),
+    "max_chars": dict(type=_checked(int, 20), metavar="N", help="characters kept of each sentence"),
     "seed": dict(type=_checked(int, 0), help="random seed (data, initialisation)"),
     "device": dict(type=_device, help="'cpu' or 'cuda'"),
 }
@@ -134,6 +139,7 @@ def default_out_dir(name, kwargs):
     """
     parts = [name, kwargs["model"]] + ([f"T{kwargs['seq_len']}"] if "seq_len" in kwargs else [])
     parts += [kwargs["attention"]] if "attention" in kwargs else []
+    parts += [kwargs[key] for key in ("task", "direction") if key in kwargs]
     return Path("rnnbook-runs") / "-".join(parts + [f"seed{kwargs['seed']}"])
 
 

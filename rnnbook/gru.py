@@ -38,7 +38,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from rnnbook import cell
+from rnnbook import cell, masking
 from rnnbook._validate import as_rng, check_choice, check_dtype, check_int
 from rnnbook.cell import check_backward, check_inputs, sigmoid
 
@@ -156,7 +156,8 @@ def step(x, state, params, *, variant="pytorch"):
 # --8<-- [end:step]
 
 
-def forward(xs, state, params, *, variant="pytorch"):
+# --8<-- [start:forward]
+def forward(xs, state, params, lengths=None, *, variant="pytorch"):
     """Run the GRU over whole sequences, keeping what :func:`backward` needs.
 
     The input terms x_t W_ih^T + b_ih of all steps and gates come from one matrix
@@ -167,6 +168,7 @@ def forward(xs, state, params, *, variant="pytorch"):
         xs: inputs (T, B, D), time-major.
         state: the initial state h_0 (B, H), or None for zeros.
         params: the weights.
+        lengths: None, or the lengths (B,) of a padded batch (:func:`rnnbook.masking.forward`).
         variant: "pytorch" (default, as ``nn.GRU``) or "cho" (Cho et al. 2014).
 
     Returns:
@@ -187,6 +189,8 @@ def forward(xs, state, params, *, variant="pytorch"):
     cho True
     """
     check_choice("variant", variant, VARIANTS)
+    if lengths is not None:  # a padded batch: see rnnbook.masking
+        return masking.forward(lambda x, s, p: forward(x, s, p, variant=variant), xs, state, params, lengths)
     h0 = check_inputs("xs", xs, state, params, Params)
     T, B, D = xs.shape
     H = params.hidden_size
@@ -278,6 +282,8 @@ def backward(dhs, cache, d_state=None):
     >>> grads.W_hh.shape, dxs.shape, dh0.shape
     ((12, 4), (5, 2, 3), (2, 4))
     """
+    if isinstance(cache, masking.Cache):  # from forward with lengths
+        return masking.backward(backward, dhs, cache, d_state)
     dh = check_backward(dhs, cache, d_state, Cache)
     if cache.variant == "pytorch":
         return _backward_pytorch(dhs, cache, dh)

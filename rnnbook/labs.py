@@ -17,6 +17,8 @@ table or a plot:
   numpy RNN of :mod:`rnnbook.rnn` with truncated BPTT, then a PyTorch LSTM;
 * :func:`reber_lab`: the embedded Reber grammar over several seeds;
 * :func:`sine_lab`: forecasting a noisy sine, one step and several steps ahead;
+* :func:`langid_lab`: Italian or English, the book's own sentences, with packing;
+* :func:`negation_lab`: synthetic reviews with negation, uni- vs bidirectional vs bag of words;
 * :func:`seq2seq_lab`: encoder–decoders on dates and on numbers spelled in words.
 
 Each lab runs the ``run_*`` functions of :mod:`rnnbook.experiments`, the same code as
@@ -39,11 +41,12 @@ from . import bptt, corpus, layers, optim, rnn, tasks
 from ._validate import check_int
 from .cache import memoize
 from .experiments import (ADDING_PASS_MSE, HS_STOP_MSE, HS_TOLERANCE, plain_settings, run_adding,
-                          run_charlm, run_dates, run_numbers, run_reber, run_sine)
+                          run_charlm, run_dates, run_langid, run_negation, run_numbers, run_reber, run_sine)
 from .threads import ONE_BLAS_THREAD, environment, torch_threads
 
 __all__ = ["adding_lab", "charlm_lab", "charlm_lab_for_text", "book_text_digest", "numpy_char_rnn",
-           "reber_lab", "sine_lab", "seq2seq_lab", "LABS", "is_cached", "precompute", "markdown_table"]
+           "reber_lab", "sine_lab", "langid_lab", "langid_lab_for_text", "negation_lab", "seq2seq_lab", "LABS",
+           "is_cached", "precompute", "markdown_table"]
 
 
 def markdown_table(headers, rows):
@@ -361,10 +364,67 @@ def seq2seq_lab(*, date_steps=200, date_hidden=64, number_steps=300, number_hidd
 
 
 # ---------------------------------------------------------------------------
+# Labs 5 and 6: real sequences (variable lengths, packing, bidirectional nets)
+# ---------------------------------------------------------------------------
+
+
+def _sequence_curve(result, *extra):
+    """A ``run_negation`` / ``run_langid`` result as a lab keeps it."""
+    return _curve(result) | {key: result[key] for key in extra} | {"seconds": result["seconds"]}
+
+
+def langid_lab(*, docs=None, **settings):
+    """Italian or English, on the book's own sentences; cached per version of the text.
+
+    The settings and the result are those of :func:`langid_lab_for_text`.
+    """
+    return langid_lab_for_text(book_text_digest(docs), docs=docs, **settings)
+
+
+@memoize
+def langid_lab_for_text(digest, *, docs=None, directions=("bag", "uni"), model="lstm", steps=300, hidden=32,
+                        lr=1e-2, batch_size=32, eval_every=25, max_chars=60, seed=0):
+    """:func:`~rnnbook.experiments.run_langid` for each of ``directions``, on the same split.
+
+    Returns:
+        ``{"settings", "runs": {direction: curve}}``, a curve also holding a few
+        ``mistakes`` (test sentences it got wrong) and ``test_size``.
+    """
+    common = dict(model=model, docs=docs, steps=steps, hidden=hidden, lr=lr, batch_size=batch_size,
+                  eval_every=eval_every, max_chars=max_chars, seed=seed, progress=False)
+    with torch_threads(1):
+        runs = {d: _sequence_curve(run_langid(direction=d, **common), "mistakes", "test_size") for d in directions}
+    return {"settings": plain_settings(common | {"docs": None if docs is None else str(docs)}), "runs": runs}
+
+
+@memoize
+def negation_lab(*, directions=("bag", "uni", "bi"), tasks=("classify", "tag"), model="lstm", steps=300,
+                 hidden=32, lr=1e-2, batch_size=32, eval_every=25, train_size=2000, test_size=1000, seed=0):
+    """:func:`~rnnbook.experiments.run_negation` for each task and direction, on the same sentences.
+
+    Returns:
+        ``{"settings", "runs": {task: {direction: curve}}, "examples"}``; a classification
+        curve also holds ``two_clause_accuracy``, a tagging curve ``accuracy_by_position``.
+    """
+    common = dict(model=model, steps=steps, hidden=hidden, lr=lr, batch_size=batch_size, eval_every=eval_every,
+                  train_size=train_size, test_size=test_size, seed=seed, progress=False)
+    runs, examples = {}, None
+    with torch_threads(1):
+        for task in tasks:
+            runs[task] = {}
+            for d in directions:
+                r = run_negation(direction=d, task=task, **common)
+                runs[task][d] = _sequence_curve(r, "two_clause_accuracy", "accuracy_by_position")
+                examples = r["examples"]
+    return {"settings": plain_settings(common), "runs": runs, "examples": examples}
+
+
+# ---------------------------------------------------------------------------
 # All the labs at once, before the book is built
 # ---------------------------------------------------------------------------
 
-LABS = {"adding": adding_lab, "charlm": charlm_lab, "reber": reber_lab, "sine": sine_lab, "seq2seq": seq2seq_lab}
+LABS = {"adding": adding_lab, "charlm": charlm_lab, "reber": reber_lab, "sine": sine_lab,
+        "langid": langid_lab, "negation": negation_lab, "seq2seq": seq2seq_lab}
 
 
 def is_cached(name):
@@ -377,6 +437,8 @@ def is_cached(name):
         raise ValueError(f"name: expected one of {', '.join(LABS)}, got {name!r}")
     if name == "charlm":
         return charlm_lab_for_text.is_cached(book_text_digest())
+    if name == "langid":
+        return langid_lab_for_text.is_cached(book_text_digest())
     return LABS[name].is_cached()
 
 
@@ -392,7 +454,7 @@ def precompute(names=None, processes=2):
     >>> precompute(["nonsense"])
     Traceback (most recent call last):
     ...
-    ValueError: name: expected one of adding, charlm, reber, sine, seq2seq, got 'nonsense'
+    ValueError: name: expected one of adding, charlm, reber, sine, langid, negation, seq2seq, got 'nonsense'
     """
     processes = check_int("processes", processes, minimum=1)
     todo = [name for name in (LABS if names is None else names) if not is_cached(name)]

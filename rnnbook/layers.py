@@ -263,3 +263,58 @@ def mse(ys, targets):
     loss = np.mean(diff**2)
     dys = 2 * diff / diff.size
     return float(loss), dys
+
+
+# --8<-- [start:embedding]
+def embedding_init(vocab_size, embed_size, rng=None, dtype=np.float64):
+    """An embedding table W (V, E), every entry N(0, 1) as ``torch.nn.Embedding`` initialises it.
+
+    >>> embedding_init(10, 4, rng=0).shape
+    (10, 4)
+    """
+    V = check_int("vocab_size", vocab_size, minimum=1)
+    E = check_int("embed_size", embed_size, minimum=1)
+    return as_rng(rng).standard_normal((V, E)).astype(dtype)
+
+
+def embedding_forward(ids, W):
+    """Look up each token's row: x_t,b = W[ids_t,b], the same as one_hot(ids) @ W.
+
+    Args:
+        ids: integer token ids of any shape, e.g. (T, B), values in [0, V).
+        W: the table (V, E).
+
+    Returns:
+        xs: ``ids.shape + (E,)``; cache: for :func:`embedding_backward`.
+
+    >>> W = np.arange(6.0).reshape(3, 2)
+    >>> embedding_forward(np.array([[2, 0]]), W)[0]
+    array([[[4., 5.],
+            [0., 1.]]])
+    """
+    check_array("W", W, shape=("V", "E"))
+    V = W.shape[0]
+    if not isinstance(ids, np.ndarray) or not np.issubdtype(ids.dtype, np.integer):
+        given = ids.dtype if isinstance(ids, np.ndarray) else type(ids).__name__
+        raise TypeError(f"ids: expected an integer numpy array, got {given}")
+    if ids.size and (ids.min() < 0 or ids.max() >= V):
+        raise ValueError(f"ids: expected token ids in [0, V - 1] = [0, {V - 1}], got values in [{ids.min()}, {ids.max()}]")
+    return W[ids], (ids, W.shape)
+
+
+def embedding_backward(dxs, cache):
+    """∂L/∂W: row v collects the gradients of every position holding token v.
+
+    A token seen twice adds both gradients (``np.add.at``; ``dW[ids] += dxs``
+    would keep only one of them).
+
+    >>> dW = embedding_backward(np.ones((1, 2, 2)), (np.array([[1, 1]]), (3, 2)))
+    >>> dW[1]
+    array([2., 2.])
+    """
+    ids, shape = cache
+    check_array("dxs", dxs, shape=ids.shape + (shape[1],))
+    dW = np.zeros(shape, dtype=dxs.dtype)
+    np.add.at(dW, ids, dxs)
+    return dW
+# --8<-- [end:embedding]

@@ -30,7 +30,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from rnnbook import cell
+from rnnbook import cell, masking
 from rnnbook._validate import as_rng, check_dtype, check_float, check_int
 from rnnbook.cell import check_backward, check_inputs, sigmoid
 
@@ -185,7 +185,7 @@ def step(x, state, params):
 
 
 # --8<-- [start:forward]
-def forward(xs, state, params):
+def forward(xs, state, params, lengths=None):
     """Run the LSTM over whole sequences, keeping what :func:`backward` needs.
 
     The input terms x_t W_ih^T + b_ih + b_hh of all steps and all gates come from one
@@ -196,6 +196,7 @@ def forward(xs, state, params):
         xs: inputs (T, B, D), time-major.
         state: the initial state (h_0, c_0), each (B, H), or None for zeros.
         params: the weights.
+        lengths: None, or the lengths (B,) of a padded batch (:func:`rnnbook.masking.forward`).
 
     Returns:
         hs: the hidden states h_1 .. h_T (T, B, H);
@@ -212,6 +213,8 @@ def forward(xs, state, params):
     >>> bool(np.allclose(state[0], h) and np.allclose(state[1], c))
     True
     """
+    if lengths is not None:  # a padded batch: see rnnbook.masking
+        return masking.forward(forward, xs, state, params, lengths)
     h0, c0 = check_inputs("xs", xs, state, params, Params, n_states=2)
     T, B, D = xs.shape
     H = params.hidden_size
@@ -268,6 +271,8 @@ def backward(dhs, cache, d_state=None):
     >>> grads.W_ih.shape, dxs.shape, dh0.shape, dc0.shape
     ((16, 3), (5, 2, 3), (2, 4), (2, 4))
     """
+    if isinstance(cache, masking.Cache):  # from forward with lengths
+        return masking.backward(backward, dhs, cache, d_state)
     dh, dc = check_backward(dhs, cache, d_state, Cache, n_states=2)
     params, xs, hs, cs, tanh_cs = cache.params, cache.xs, cache.hs, cache.cs, cache.tanh_cs
     T, B, D = xs.shape

@@ -30,7 +30,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from rnnbook import cell
+from rnnbook import cell, masking
 from rnnbook._validate import as_rng, check_dtype, check_int
 from rnnbook.cell import TORCH_NAMES, check_backward, check_inputs  # noqa: F401 (rnn.TORCH_NAMES, as chapters use it)
 
@@ -117,7 +117,7 @@ def step(x, state, params):
 
 
 # --8<-- [start:forward]
-def forward(xs, state, params):
+def forward(xs, state, params, lengths=None):
     """Run the network over whole sequences, keeping what :func:`backward` needs.
 
     Applies h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) for t = 1..T.
@@ -128,6 +128,7 @@ def forward(xs, state, params):
         xs: inputs (T, B, D), time-major.
         state: the initial state h_0 (B, H), or None for zeros.
         params: the weights.
+        lengths: None, or the lengths (B,) of a padded batch (:func:`rnnbook.masking.forward`).
 
     Returns:
         hs: the hidden states h_1 .. h_T (T, B, H);
@@ -144,6 +145,8 @@ def forward(xs, state, params):
     >>> bool(np.allclose(h_by_step, h))
     True
     """
+    if lengths is not None:  # a padded batch: see rnnbook.masking
+        return masking.forward(forward, xs, state, params, lengths)
     h0 = check_inputs("xs", xs, state, params, Params)
     T, B, D = xs.shape
     H = params.hidden_size
@@ -187,6 +190,8 @@ def backward(dhs, cache, d_state=None):
     >>> grads.W_ih.shape, dxs.shape, dh0.shape
     ((4, 3), (5, 2, 3), (2, 4))
     """
+    if isinstance(cache, masking.Cache):  # from forward with lengths
+        return masking.backward(backward, dhs, cache, d_state)
     dh = check_backward(dhs, cache, d_state, Cache)
     params, xs, hs = cache.params, cache.xs, cache.hs
     T, B, D = xs.shape

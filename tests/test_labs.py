@@ -19,7 +19,7 @@ from rnnbook.experiments import EXPERIMENTS
 
 ROOT = Path(__file__).resolve().parents[1]
 LABS_DIR = ROOT / "docs" / "labs"
-LABS = ["adding", "charlm", "reber", "sine", "seq2seq"]
+LABS = ["adding", "charlm", "reber", "sine", "langid", "negation", "seq2seq"]
 # The experiments (rnnbook run NAME) behind each lab, when they are not the lab's own name.
 EXPERIMENTS_OF = {"seq2seq": ["dates", "numbers"]}
 

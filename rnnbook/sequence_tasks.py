@@ -1,0 +1,187 @@
+"""Data for the chapter on real sequences: padded batches, a negation grammar, the book's sentences.
+
+* :func:`pad_batch` turns sequences of different lengths into a padded (T, B)
+  array and their lengths, the input of ``lengths=`` everywhere in the package.
+* :func:`negation_sentence` draws a sentence from a small grammar of reviews with
+  negation and "but", in Italian or English. The data are **synthetic**: the
+  grammar decides the labels, so a model that learns them has learnt the grammar,
+  not sentiment in real text.
+* :func:`book_sentences` cuts the book's own pages into sentences labelled with
+  their language (real text, shipped with the book, available offline).
+
+>>> rng = np.random.default_rng(0)
+>>> s = negation_sentence("en", rng)
+>>> len(s.tokens) == len(s.tags), s.label in (0, 1)
+(True, True)
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+import numpy as np
+
+from rnnbook import corpus
+from rnnbook._validate import as_rng, check_choice, check_int
+
+__all__ = ["PAD", "Batch", "pad_batch", "LEXICON", "Sentence", "negation_sentence", "negation_vocab",
+           "book_sentences"]
+
+PAD = 0  # the id of padding, in every vocabulary of this module
+
+
+class Batch(NamedTuple):
+    """A padded batch, time-major: ``xs`` (T, B) token ids, ``ys`` the targets, ``lengths`` (B,)."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+    lengths: np.ndarray
+
+
+# --8<-- [start:pad_batch]
+def pad_batch(sequences, pad=PAD):
+    """Sequences of different lengths as one time-major array (T, B), padded after each end.
+
+    Args:
+        sequences: B sequences of integers, each of length ≥ 1.
+        pad: the value written at padding.
+
+    Returns:
+        ids: (T, B) int64 with T the longest length; lengths: (B,) int64.
+
+    >>> ids, lengths = pad_batch([[5, 6, 7], [8]])
+    >>> ids.T, lengths
+    (array([[5, 6, 7],
+           [8, 0, 0]]), array([3, 1]))
+    """
+    lengths = np.array([len(s) for s in sequences], dtype=np.int64)
+    if lengths.size == 0 or lengths.min() < 1:
+        raise ValueError(f"sequences: expected at least one sequence, each of length >= 1, got lengths {lengths.tolist()}")
+    ids = np.full((lengths.max(), len(sequences)), pad, dtype=np.int64)
+    for b, s in enumerate(sequences):
+        ids[: len(s), b] = s
+    return ids, lengths
+# --8<-- [end:pad_batch]
+
+
+# A clause is: subject, [negation before the verb], verb, [negation after it],
+# [intensifier], adjective. Its polarity is the adjective's, flipped by a negation.
+# Negations are pairs (before the verb, after it): Italian wraps the verb ("non è affatto").
+LEXICON = {
+    "en": {
+        "subjects": ["the film", "the book", "the music", "the ending", "the plot", "the cast"],
+        "verbs": ["is", "was"],
+        "positive": ["good", "great", "funny", "brilliant", "moving"],
+        "negative": ["bad", "boring", "dull", "awful", "weak"],
+        "negations": [("", "not"), ("", "not at all"), ("", "never"), ("", "far from")],
+        "intensifiers": ["very", "really", "quite"],
+        "but": "but",
+    },
+    "it": {
+        "subjects": ["il film", "il libro", "il finale", "il cast", "lo spettacolo", "il racconto"],
+        "verbs": ["è", "era"],
+        "positive": ["bello", "ottimo", "divertente", "brillante", "commovente"],
+        "negative": ["brutto", "noioso", "pessimo", "banale", "debole"],
+        "negations": [("non", ""), ("non", "affatto"), ("non", "per niente"), ("", "tutt'altro che")],
+        "intensifiers": ["molto", "davvero", "proprio"],
+        "but": "ma",
+    },
+}
+
+
+class Sentence(NamedTuple):
+    """A sentence of the grammar: its tokens, the sentence's label and one tag per token.
+
+    ``label`` is the polarity (1 positive, 0 negative) of the last clause, which
+    "but" makes the one that counts; ``tags[i]`` is the polarity of the clause
+    token i belongs to ("but" belongs to the clause after it).
+    """
+
+    tokens: list
+    label: int
+    tags: list
+
+
+def _clause(lexicon, rng, negation_rate):
+    """One clause's tokens and polarity."""
+    words = lexicon["subjects"][rng.integers(len(lexicon["subjects"]))].split()
+    before, after = "", ""
+    negated = rng.random() < negation_rate
+    if negated:
+        before, after = lexicon["negations"][rng.integers(len(lexicon["negations"]))]
+    positive = rng.random() < 0.5
+    adjectives = lexicon["positive" if positive else "negative"]
+    words += before.split() + [lexicon["verbs"][rng.integers(2)]] + after.split()
+    if not negated and rng.random() < 0.3:
+        words.append(lexicon["intensifiers"][rng.integers(len(lexicon["intensifiers"]))])
+    words.append(adjectives[rng.integers(len(adjectives))])
+    return words, int(positive != negated)
+
+
+def negation_sentence(language, rng=None, *, two_clauses=0.5, negation_rate=0.5):
+    """A random review from the grammar: one clause, or two joined by "but" / "ma".
+
+    Args:
+        language: "it" or "en".
+        rng: None, a seed or a ``numpy.random.Generator``.
+        two_clauses: the probability of a second clause.
+        negation_rate: the probability that a clause is negated.
+
+    >>> s = negation_sentence("it", np.random.default_rng(3))
+    >>> " ".join(s.tokens), s.label
+    ('lo spettacolo non era pessimo ma il libro non era affatto brillante', 0)
+    >>> s.tags
+    [1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0]
+    """
+    check_choice("language", language, tuple(LEXICON))
+    lexicon, rng = LEXICON[language], as_rng(rng)
+    tokens, polarity = _clause(lexicon, rng, negation_rate)
+    tags = [polarity] * len(tokens)
+    if rng.random() < two_clauses:
+        second, polarity = _clause(lexicon, rng, negation_rate)
+        tokens += [lexicon["but"]] + second
+        tags += [polarity] * (len(second) + 1)
+    return Sentence(tokens, polarity, tags)
+
+
+def negation_vocab(language):
+    """Every word of the grammar, sorted, after the padding symbol: ``["<pad>", ...]``.
+
+    >>> negation_vocab("en")[:3]
+    ['<pad>', 'all', 'at']
+    """
+    lexicon = LEXICON[check_choice("language", language, tuple(LEXICON))]
+    words = set(lexicon["verbs"] + lexicon["positive"] + lexicon["negative"] + lexicon["intensifiers"])
+    words |= {lexicon["but"]} | {w for s in lexicon["subjects"] for w in s.split()}
+    words |= {w for pair in lexicon["negations"] for part in pair for w in part.split()}
+    return ["<pad>"] + sorted(words)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_NOT_PROSE = re.compile(r"[$`#|*\[\]<>{}=_\\]|doi:|arxiv:")  # maths, code, tables, links, references
+
+
+def book_sentences(docs_dir=None, *, min_chars=20, max_chars=60):
+    """The sentences of the book's prose, lower-cased, each with its language (0 Italian, 1 English).
+
+    A sentence longer than ``max_chars`` is cut there; one shorter than
+    ``min_chars`` is dropped, and so is one with maths, code or a reference in it;
+    a sentence found in both languages (a name, a title) is dropped too, so that
+    no text has two labels.
+
+    Returns:
+        A list of ``(text, label)``, Italian pages first, in page order.
+    """
+    min_chars = check_int("min_chars", min_chars, minimum=1)
+    max_chars = check_int("max_chars", max_chars, minimum=min_chars)
+    found = {}
+    for label, language in enumerate(("it", "en")):
+        text = corpus.load_book_text(docs_dir, language)
+        found[label] = []
+        for sentence in _SENTENCE_END.split(text):
+            sentence = " ".join(sentence.lower().split())[:max_chars]
+            if len(sentence) >= min_chars and not _NOT_PROSE.search(sentence):
+                found[label].append(sentence)
+    common = set(found[0]) & set(found[1])
+    return [(s, label) for label in (0, 1) for s in found[label] if s not in common]
