@@ -80,7 +80,7 @@ def modules_used(*names: str) -> list[str]:
 
     >>> used = modules_used("rnnbook.rnn")
     >>> used
-    ['rnnbook', 'rnnbook._validate', 'rnnbook.cell', 'rnnbook.rnn']
+    ['rnnbook', 'rnnbook._validate', 'rnnbook.cell', 'rnnbook.layers', 'rnnbook.masking', 'rnnbook.rnn']
     >>> "rnnbook.lstm" in modules_used("rnnbook.labs")
     False
     """

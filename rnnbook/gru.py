@@ -156,7 +156,6 @@ def step(x, state, params, *, variant="pytorch"):
 # --8<-- [end:step]
 
 
-# --8<-- [start:forward]
 def forward(xs, state, params, lengths=None, *, variant="pytorch"):
     """Run the GRU over whole sequences, keeping what :func:`backward` needs.
 

@@ -188,7 +188,7 @@ def softmax(z, axis=-1):
     return e / e.sum(axis=axis, keepdims=True)
 
 
-def _check_targets(targets, shape, num_classes):
+def check_targets(targets, shape, num_classes):
     """Check integer class targets of the given shape with values in [0, num_classes)."""
     if not isinstance(targets, np.ndarray) or not np.issubdtype(targets.dtype, np.integer):
         given = targets.dtype if isinstance(targets, np.ndarray) else type(targets).__name__
@@ -226,7 +226,7 @@ def softmax_cross_entropy(logits, targets):
     """
     check_array("logits", logits, shape=_step_or_sequence(logits, "V"))
     V = logits.shape[-1]
-    _check_targets(targets, logits.shape[:-1], V)
+    check_targets(targets, logits.shape[:-1], V)
     log_probs = log_softmax(logits).reshape(-1, V)  # (N, V)
     y = targets.reshape(-1)  # (N,)
     N = y.size

@@ -28,7 +28,7 @@ import dataclasses
 import numpy as np
 
 from rnnbook._validate import check_array, check_choice, check_same_dtype
-from rnnbook.layers import _check_targets, log_softmax
+from rnnbook.layers import check_targets, log_softmax
 
 __all__ = [
     "check_lengths",
@@ -274,7 +274,7 @@ def masked_cross_entropy(logits, targets, lengths, average="token"):
     """
     check_array("logits", logits, shape=("T", "B", "V"))
     T, B, V = logits.shape
-    _check_targets(targets, (T, B), V)
+    check_targets(targets, (T, B), V)
     lengths = check_lengths(lengths, T, B)
     check_choice("average", average, ("token", "sequence"))
     mask = step_mask(lengths, T)

@@ -2,8 +2,8 @@
 
 Every model is called as ``model(ids, state=None, lengths=None)`` with ``ids``
 (T, B) int64, time-major, padded after each sequence's end, and returns
-``(outputs, state)`` like the models of :mod:`rnnbook.models`, so that
-:func:`rnnbook.train.train` trains them. The recurrent models pack the batch
+``(outputs, state)`` like the models of :mod:`rnnbook.torch_models`, so that
+:func:`rnnbook.torch_train.train` trains them. The recurrent models pack the batch
 (``pack_padded_sequence(..., enforce_sorted=False)``), so that the network never
 runs on padding, and read the final state, which for a packed batch is the state
 after each sequence's own last step.

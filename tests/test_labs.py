@@ -262,7 +262,7 @@ def test_precompute_computes_only_what_is_missing(monkeypatch):
 def test_precompute_checks_its_arguments():
     with pytest.raises(ValueError, match="processes"):
         labs.precompute([], processes=0)
-    with pytest.raises(ValueError, match="name: expected one of adding, charlm, reber, sine, seq2seq"):
+    with pytest.raises(ValueError, match="name: expected one of adding, charlm, reber, sine, langid, negation, seq2seq"):
         labs.is_cached("copy")
 
 
