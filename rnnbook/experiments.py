@@ -27,6 +27,8 @@ from matplotlib.figure import Figure
 
 from . import corpus, tasks
 from .models import CharLM, SequenceRegressor, SequenceTagger
+from .torch_scan import CELLS as LINEAR_CELLS
+from .torch_scan import LinearRecurrentRegressor
 from .train import (predict, rollout, sample_text, seed_everything, sequence_cross_entropy,
                     stream_loss, train)
 
@@ -66,6 +68,13 @@ def _lstm_only(model, forget_bias):
     return forget_bias if model == "lstm" else None
 
 
+def _regressor(model, hidden, forget_bias):
+    """A many-to-one network: ``nn.RNN``/``nn.LSTM``/``nn.GRU``, or two minGRU or LRU layers."""
+    if model in LINEAR_CELLS:
+        return LinearRecurrentRegressor(2, hidden, cell=model)
+    return SequenceRegressor(2, hidden, cell=model, forget_bias=_lstm_only(model, forget_bias))
+
+
 def _result(name, title, settings, history, *, metric, log_metric, lines, summary, passed, **extra):
     """Assemble a result dict of plain data."""
     return {"experiment": name, "title": title, "settings": settings, "history": history,
@@ -79,6 +88,9 @@ def run_adding(*, model="lstm", seq_len=100, form="modern", steps=3000, hidden=6
                progress=True):
     """The adding problem: a tanh RNN stays at the trivial MSE, an LSTM learns it.
 
+    ``model`` is "rnn", "lstm" or "gru" (one PyTorch layer), or "mingru" or "lru"
+    (two linear recurrent layers of :mod:`rnnbook.torch_scan`, computed by the scan).
+
     ``form="modern"`` uses :func:`~rnnbook.tasks.adding_problem` (one marker in each
     half) and compares with the trivial MSE 1/6 and the measured pass line 0.0015;
     ``form="hs"`` uses Hochreiter & Schmidhuber's original form
@@ -91,7 +103,7 @@ def run_adding(*, model="lstm", seq_len=100, form="modern", steps=3000, hidden=6
     baseline = tasks.adding_baseline(form, seq_len)
     make = tasks.adding_problem if form == "modern" else tasks.adding_problem_hs
     test = make(seq_len, test_size, test_rng)
-    net = SequenceRegressor(2, hidden, cell=model, forget_bias=_lstm_only(model, forget_bias))
+    net = _regressor(model, hidden, forget_bias)
     mse = torch.nn.functional.mse_loss
 
     def evaluate(m):
@@ -300,18 +312,21 @@ def run_copy(*, model="lstm", seq_len=100, steps=1000, hidden=64, forget_bias=1.
 
 @dataclass(frozen=True)
 class Experiment:
-    """An entry of ``rnnbook list``: the function to run, a one-line description, the expected time."""
+    """An entry of ``rnnbook list``: the function to run, a one-line description, the expected time
+    and the models its ``--model`` option accepts."""
 
     name: str
     run: Callable[..., dict]
     description: str
     expected_time: str
+    models: tuple = ("rnn", "lstm", "gru")
 
 
 EXPERIMENTS = {e.name: e for e in (
     Experiment("adding", run_adding,
                "adding problem (H&S 1997, experiment 4): RNN stays at the trivial MSE 1/6, LSTM learns it",
-               "1 to 1.5 minutes on a 2-core CPU with the defaults (LSTM, T = 100; the RNN less)"),
+               "1 to 1.5 minutes on a 2-core CPU with the defaults (LSTM, T = 100; the RNN less)",
+               models=("rnn", "lstm", "gru", *LINEAR_CELLS)),
     Experiment("charlm", run_charlm,
                "character language model on the book's own text, truncated BPTT, samples",
                "about 1 minute on a 2-core CPU with the defaults"),
