@@ -8,7 +8,7 @@ was reached. :func:`save_figures` draws the learning curve. The command line
 (``rnnbook run NAME``, see :mod:`rnnbook.__main__`) is a thin layer over these.
 
 >>> sorted(EXPERIMENTS)
-['adding', 'charlm', 'copy', 'reber', 'sine']
+['adding', 'charlm', 'copy', 'reber', 'scan', 'sine']
 """
 
 from __future__ import annotations
@@ -130,6 +130,23 @@ def run_adding(*, model="lstm", seq_len=100, form="modern", steps=3000, hidden=6
         history, metric="test_mse", log_metric=True, summary=summary, passed=final < pass_line,
         lines={"trivial baseline": baseline.mse, "pass line": pass_line})
 # --8<-- [end:run_adding]
+
+
+# --8<-- [start:run_scan]
+def run_scan(*, model="mingru", seq_len=400, steps=1000, hidden=32, lr=1e-2, batch_size=32, clip=1.0,
+             eval_every=100, test_size=1000, seed=0, device="cpu", progress=True):
+    """The adding problem at a length where the LSTM stays long on its plateau: minGRU or LRU against it.
+
+    :func:`run_adding` in the modern form, with settings shared by all models (the
+    same data, batch, learning rate and clipping); ``model`` is "mingru" or "lru" (two
+    linear recurrent layers trained through the scan), or "lstm" or "gru".
+    """
+    settings = _settings(locals())
+    result = run_adding(model=model, seq_len=seq_len, form="modern", steps=steps, hidden=hidden,
+                        forget_bias=1.0, lr=lr, batch_size=batch_size, clip=clip, eval_every=eval_every,
+                        test_size=test_size, seed=seed, device=device, progress=progress)
+    return result | {"experiment": "scan", "settings": settings}
+# --8<-- [end:run_scan]
 
 
 # --8<-- [start:run_charlm]
@@ -327,6 +344,11 @@ EXPERIMENTS = {e.name: e for e in (
                "adding problem (H&S 1997, experiment 4): RNN stays at the trivial MSE 1/6, LSTM learns it",
                "1 to 1.5 minutes on a 2-core CPU with the defaults (LSTM, T = 100; the RNN less)",
                models=("rnn", "lstm", "gru", *LINEAR_CELLS)),
+    Experiment("scan", run_scan,
+               "adding problem at T = 400: minGRU or LRU (linear recurrences, trained through the scan) "
+               "against the LSTM",
+               "about 2.5 minutes on a 2-core CPU with the defaults (minGRU; the LSTM about half, the LRU twice)",
+               models=("lstm", "gru", *LINEAR_CELLS)),
     Experiment("charlm", run_charlm,
                "character language model on the book's own text, truncated BPTT, samples",
                "about 1 minute on a 2-core CPU with the defaults"),

@@ -8,7 +8,7 @@ nothing until the package's source changes. Seeds are fixed, so the numbers in
 the pages are the same at every build.
 
 The settings are smaller than those of ``rnnbook run NAME`` (the full-size runs):
-each lab computes in under a minute on a 2-core CPU, all four in under three.
+each lab computes in under a minute on a 2-core CPU.
 Every function returns plain data (dicts, lists, floats, strings), ready for a
 table or a plot:
 
@@ -16,7 +16,9 @@ table or a plot:
 * :func:`charlm_lab`: a character language model on the book's text, first the
   numpy RNN of :mod:`rnnbook.rnn` with truncated BPTT, then a PyTorch LSTM;
 * :func:`reber_lab`: the embedded Reber grammar over several seeds;
-* :func:`sine_lab`: forecasting a noisy sine, one step and several steps ahead.
+* :func:`sine_lab`: forecasting a noisy sine, one step and several steps ahead;
+* :func:`scan_lab`: the parallel scan against the loop, then minGRU against the LSTM
+  on the adding problem at a length where the LSTM stays on its plateau.
 
 PyTorch runs on one thread while a lab computes (:func:`one_thread`): these
 networks are small, and one thread is the fastest when other programs share the CPU.
@@ -35,15 +37,15 @@ from itertools import islice
 import numpy as np
 import torch
 
-from . import bptt, corpus, layers, optim, rnn, tasks
+from . import bench_scan, bptt, corpus, layers, optim, rnn, tasks
 from ._validate import check_int
 from .cache import memoize
-from .experiments import ADDING_PASS_MSE, HS_STOP_MSE, HS_TOLERANCE, run_adding, run_reber, run_sine
+from .experiments import ADDING_PASS_MSE, HS_STOP_MSE, HS_TOLERANCE, run_adding, run_reber, run_scan, run_sine
 from .models import CharLM
 from .train import sample_text, seed_everything, sequence_cross_entropy, stream_loss, train
 
 __all__ = ["adding_lab", "charlm_lab", "charlm_lab_for_text", "book_text_digest", "numpy_char_rnn",
-           "reber_lab", "sine_lab", "LABS", "is_cached", "precompute", "one_thread", "markdown_table", "smooth"]
+           "reber_lab", "sine_lab", "scan_lab", "LABS", "is_cached", "precompute", "one_thread", "markdown_table", "smooth"]
 
 
 @contextlib.contextmanager
@@ -389,10 +391,48 @@ def sine_lab(*, models=("rnn", "lstm", "gru"), horizon=10, seq_len=100, noise=0.
 
 
 # ---------------------------------------------------------------------------
+# Lab 5: the parallel scan, and a long-range task
+# ---------------------------------------------------------------------------
+
+
+# --8<-- [start:scan_lab]
+@memoize
+def scan_lab(*, lengths=(128, 512, 2048, 8192), widths=(1, 64, 1024), repeat=3, seq_len=200,
+             steps=(("mingru", 250), ("lstm", 250)), hidden=32, batch_size=32, lr=1e-2, eval_every=25,
+             test_size=200, seed=0):
+    """Times of loop and scan, then the adding problem at T = ``seq_len``, minGRU against LSTM.
+
+    First :func:`rnnbook.bench_scan.measure` times :func:`rnnbook.scan.linear_recurrence`
+    and its loop (numpy), and the same pair of :mod:`rnnbook.torch_scan`, at every T in
+    ``lengths`` and N = B·H in ``widths`` (float32, medians of ``repeat`` runs). Then each
+    model of ``steps`` runs :func:`~rnnbook.experiments.run_scan` for its number of steps,
+    with the same data and settings. The times are those of the machine that builds the
+    book, measured once and cached with the rest.
+
+    Returns:
+        ``{"settings", "timing": rows of measure(), "baseline", "runs": {model: curve}}``,
+        where a curve is as in :func:`adding_lab`, with ``seconds`` of training.
+    """
+    settings = dict(lengths=lengths, widths=widths, repeat=repeat, seq_len=seq_len, steps=dict(steps),
+                    hidden=hidden, batch_size=batch_size, lr=lr, eval_every=eval_every, test_size=test_size,
+                    seed=seed)
+    common = dict(seq_len=seq_len, hidden=hidden, batch_size=batch_size, lr=lr, eval_every=eval_every,
+                  test_size=test_size, seed=seed, progress=False)
+    with one_thread():
+        timing = bench_scan.measure(lengths, widths, repeat=repeat)
+        runs = {}
+        for model, n in steps:
+            result = run_scan(model=model, steps=n, **common)
+            runs[model] = _curve(result) | {"seconds": result["seconds"]}
+    return {"settings": settings, "timing": timing, "baseline": tasks.adding_baseline("modern").mse, "runs": runs}
+# --8<-- [end:scan_lab]
+
+
+# ---------------------------------------------------------------------------
 # All the labs at once, before the book is built
 # ---------------------------------------------------------------------------
 
-LABS = {"adding": adding_lab, "charlm": charlm_lab, "reber": reber_lab, "sine": sine_lab}
+LABS = {"adding": adding_lab, "charlm": charlm_lab, "reber": reber_lab, "sine": sine_lab, "scan": scan_lab}
 
 
 def is_cached(name):
@@ -420,7 +460,7 @@ def precompute(names=None, processes=2):
     >>> precompute(["nonsense"])
     Traceback (most recent call last):
     ...
-    ValueError: name: expected one of adding, charlm, reber, sine, got 'nonsense'
+    ValueError: name: expected one of adding, charlm, reber, sine, scan, got 'nonsense'
     """
     processes = check_int("processes", processes, minimum=1)
     todo = [name for name in (LABS if names is None else names) if not is_cached(name)]

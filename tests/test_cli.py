@@ -87,6 +87,8 @@ def test_charlm_without_pages_is_a_clear_error(tmp_path, capsys):
     ("sine", ["--seq-len", "12", "--test-size", "4", "--batch-size", "2", "--model", "gru"]),
     ("copy", ["--seq-len", "5", "--test-size", "4", "--batch-size", "2", "--hidden", "4",
               "--forget-bias", "none"]),
+    ("scan", ["--seq-len", "6", "--test-size", "4", "--batch-size", "2", "--hidden", "4", "--model", "lru"]),
+    ("adding", ["--seq-len", "6", "--test-size", "4", "--batch-size", "2", "--hidden", "4", "--model", "mingru"]),
 ])
 def test_other_experiments_run(name, extra, tmp_path, capsys):
     assert main(["run", name, *extra, "--out", str(tmp_path), *TINY]) == 0
@@ -97,6 +99,7 @@ def test_other_experiments_run(name, extra, tmp_path, capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["run", "adding", "--model", "transformer"], "argument --model: invalid choice: 'transformer'"),
+    (["run", "sine", "--model", "mingru"], "argument --model: invalid choice: 'mingru'"),
     (["run", "adding", "--steps", "0"], "argument --steps: expected a number >= 1, got 0"),
     (["run", "adding", "--lr", "fast"], "argument --lr: expected a finite number, got 'fast'"),
     (["run", "sine", "--noise", "-1"], "argument --noise: expected a number >= 0, got -1"),

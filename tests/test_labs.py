@@ -19,7 +19,7 @@ from rnnbook.experiments import EXPERIMENTS
 
 ROOT = Path(__file__).resolve().parents[1]
 LABS_DIR = ROOT / "docs" / "labs"
-LABS = ["adding", "charlm", "reber", "sine"]
+LABS = ["adding", "charlm", "reber", "sine", "scan"]
 HEADER = """---
 jupyter:
   jupytext:
