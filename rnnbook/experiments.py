@@ -347,7 +347,7 @@ EXPERIMENTS = {e.name: e for e in (
     Experiment("scan", run_scan,
                "adding problem at T = 400: minGRU or LRU (linear recurrences, trained through the scan) "
                "against the LSTM",
-               "about 2.5 minutes on a 2-core CPU with the defaults (minGRU; the LSTM about half, the LRU twice)",
+               "about 3 minutes on a 2-core CPU with the defaults (minGRU; the LSTM a little less, the LRU about twice)",
                models=("lstm", "gru", *LINEAR_CELLS)),
     Experiment("charlm", run_charlm,
                "character language model on the book's own text, truncated BPTT, samples",
