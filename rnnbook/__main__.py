@@ -101,6 +101,8 @@ def _add_experiment(subparsers, experiment):
     for name, param in inspect.signature(experiment.run).parameters.items():
         if name in OPTIONS:
             option = dict(OPTIONS[name])
+            if name == "model":
+                option["choices"] = experiment.models
             if "default" not in option["help"]:
                 option["help"] += " (default: %(default)s)"
             parser.add_argument("--" + name.replace("_", "-"), default=param.default, **option)

@@ -9,7 +9,7 @@ labs (:mod:`rnnbook.labs`) call these functions and read ``metrics``. :func:`sav
 (``rnnbook run NAME``, see :mod:`rnnbook.__main__`) is a thin layer over these.
 
 >>> sorted(EXPERIMENTS)
-['adding', 'charlm', 'copy', 'dates', 'langid', 'negation', 'numbers', 'reber', 'sine']
+['adding', 'charlm', 'copy', 'dates', 'langid', 'negation', 'numbers', 'reber', 'scan', 'sine']
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ from .masking import step_mask
 from .seq2seq_data import BOS, EOS
 from .sequence_tasks import Batch, book_sentences, negation_sentence, negation_vocab, pad_batch
 from .torch_models import CharLM, SequenceRegressor, SequenceTagger
+from .torch_scan import CELLS as LINEAR_CELLS
+from .torch_scan import LinearRecurrentRegressor
 from .torch_sequences import BagOfEmbeddings, RecurrentClassifier, RecurrentTagger
 from .torch_train import (predict, rollout, sample_text, seed_everything, sequence_cross_entropy,
                     stream_loss, train)
@@ -76,6 +78,13 @@ def _lstm_only(model, forget_bias):
     return forget_bias if model == "lstm" else None
 
 
+def _regressor(model, hidden, forget_bias):
+    """A many-to-one network: ``nn.RNN``/``nn.LSTM``/``nn.GRU``, or two minGRU or LRU layers."""
+    if model in LINEAR_CELLS:
+        return LinearRecurrentRegressor(2, hidden, cell=model)
+    return SequenceRegressor(2, hidden, cell=model, forget_bias=_lstm_only(model, forget_bias))
+
+
 def _result(name, title, settings, history, *, metric, log_metric, lines, metrics, summary, passed,
             **extra):
     """Assemble a result dict of plain data; ``metrics`` holds numbers, ``summary`` their text."""
@@ -89,6 +98,9 @@ def run_adding(*, model="lstm", seq_len=100, form="modern", steps=3000, hidden=6
                progress=True):
     """The adding problem: a tanh RNN stays at the trivial MSE, an LSTM learns it.
 
+    ``model`` is "rnn", "lstm" or "gru" (one PyTorch layer), or "mingru" or "lru"
+    (two linear recurrent layers of :mod:`rnnbook.torch_scan`, computed by the scan).
+
     ``form="modern"`` uses :func:`~rnnbook.tasks.adding_problem` (one marker in each
     half) and compares with the trivial MSE 1/6 and the measured pass line 0.0015;
     ``form="hs"`` uses Hochreiter & Schmidhuber's original form
@@ -101,7 +113,7 @@ def run_adding(*, model="lstm", seq_len=100, form="modern", steps=3000, hidden=6
     baseline = tasks.adding_baseline(form, seq_len)
     make = tasks.adding_problem if form == "modern" else tasks.adding_problem_hs
     test = make(seq_len, test_size, test_rng)
-    net = SequenceRegressor(2, hidden, cell=model, forget_bias=_lstm_only(model, forget_bias))
+    net = _regressor(model, hidden, forget_bias)
     mse = torch.nn.functional.mse_loss
 
     def evaluate(m):
@@ -129,6 +141,23 @@ def run_adding(*, model="lstm", seq_len=100, form="modern", steps=3000, hidden=6
         "adding", f"Adding problem ({form} form), {model.upper()}, T = {seq_len}", settings,
         history, metric="test_mse", log_metric=True, metrics=metrics, summary=summary,
         passed=final < pass_line, lines={"trivial baseline": baseline.mse, "pass line": pass_line})
+
+
+# --8<-- [start:run_scan]
+def run_scan(*, model="mingru", seq_len=400, steps=1000, hidden=32, lr=1e-2, batch_size=32, clip=1.0,
+             eval_every=100, test_size=1000, seed=0, device="cpu", progress=True):
+    """The adding problem at a length where the LSTM stays long on its plateau: minGRU or LRU against it.
+
+    :func:`run_adding` in the modern form, with settings shared by all models (the
+    same data, batch, learning rate and clipping); ``model`` is "mingru" or "lru" (two
+    linear recurrent layers trained through the scan), or "lstm" or "gru".
+    """
+    settings = plain_settings(locals())
+    result = run_adding(model=model, seq_len=seq_len, form="modern", steps=steps, hidden=hidden,
+                        forget_bias=1.0, lr=lr, batch_size=batch_size, clip=clip, eval_every=eval_every,
+                        test_size=test_size, seed=seed, device=device, progress=progress)
+    return result | {"experiment": "scan", "settings": settings}
+# --8<-- [end:run_scan]
 
 
 def run_charlm(*, model="lstm", docs=None, language="both", steps=600, hidden=128, forget_bias=1.0,
@@ -520,18 +549,26 @@ def run_langid(*, model="lstm", direction="uni", docs=None, steps=400, hidden=32
 
 @dataclass(frozen=True)
 class Experiment:
-    """An entry of ``rnnbook list``: the function to run, a one-line description, the expected time."""
+    """An entry of ``rnnbook list``: the function to run, a one-line description, the expected time
+    and the models its ``--model`` option accepts."""
 
     name: str
     run: Callable[..., dict]
     description: str
     expected_time: str
+    models: tuple = ("rnn", "lstm", "gru")
 
 
 EXPERIMENTS = {e.name: e for e in (
     Experiment("adding", run_adding,
                "adding problem (H&S 1997, experiment 4): RNN stays at the trivial MSE 1/6, LSTM learns it",
-               "1 to 1.5 minutes on a 2-core CPU with the defaults (LSTM, T = 100; the RNN less)"),
+               "1 to 1.5 minutes on a 2-core CPU with the defaults (LSTM, T = 100; the RNN less)",
+               models=("rnn", "lstm", "gru", *LINEAR_CELLS)),
+    Experiment("scan", run_scan,
+               "adding problem at T = 400: minGRU or LRU (linear recurrences, trained through the scan) "
+               "against the LSTM",
+               "about 3 minutes on a 2-core CPU with the defaults (minGRU; the LSTM a little less, the LRU about twice)",
+               models=("lstm", "gru", *LINEAR_CELLS)),
     Experiment("charlm", run_charlm,
                "character language model on the book's own text, truncated BPTT, samples",
                "about 1 minute on a 2-core CPU with the defaults"),

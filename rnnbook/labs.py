@@ -19,7 +19,9 @@ table or a plot:
 * :func:`sine_lab`: forecasting a noisy sine, one step and several steps ahead;
 * :func:`langid_lab`: Italian or English, the book's own sentences, with packing;
 * :func:`negation_lab`: synthetic reviews with negation, uni- vs bidirectional vs bag of words;
-* :func:`seq2seq_lab`: encoder–decoders on dates and on numbers spelled in words.
+* :func:`seq2seq_lab`: encoder–decoders on dates and on numbers spelled in words;
+* :func:`scan_lab`: the parallel scan against the loop, then minGRU against the LSTM
+  on the adding problem at a length where the LSTM stays on its plateau.
 
 Each lab runs the ``run_*`` functions of :mod:`rnnbook.experiments`, the same code as
 ``rnnbook run NAME``, and reads the numbers they return (``metrics``, ``history``).
@@ -37,15 +39,17 @@ from itertools import islice
 
 import numpy as np
 
-from . import bptt, corpus, layers, optim, rnn, tasks
+from . import bench_scan, bptt, corpus, layers, optim, rnn, tasks
 from ._validate import check_int
 from .cache import memoize
 from .experiments import (ADDING_PASS_MSE, HS_STOP_MSE, HS_TOLERANCE, plain_settings, run_adding,
-                          run_charlm, run_dates, run_langid, run_negation, run_numbers, run_reber, run_sine)
+                          run_charlm, run_dates, run_langid, run_negation, run_numbers, run_reber, run_scan,
+                          run_sine)
 from .threads import ONE_BLAS_THREAD, environment, torch_threads
 
 __all__ = ["adding_lab", "charlm_lab", "charlm_lab_for_text", "book_text_digest", "numpy_char_rnn",
-           "reber_lab", "sine_lab", "langid_lab", "langid_lab_for_text", "negation_lab", "seq2seq_lab", "LABS",
+           "reber_lab", "sine_lab", "langid_lab", "langid_lab_for_text", "negation_lab", "seq2seq_lab", "scan_lab",
+           "LABS",
            "is_cached", "precompute", "markdown_table"]
 
 
@@ -420,11 +424,50 @@ def negation_lab(*, directions=("bag", "uni", "bi"), tasks=("classify", "tag"), 
 
 
 # ---------------------------------------------------------------------------
+# Lab 5: the parallel scan, and a long-range task
+# ---------------------------------------------------------------------------
+
+
+# --8<-- [start:scan_lab]
+@memoize
+def scan_lab(*, lengths=(128, 512, 2048, 8192), widths=(1, 64, 1024), repeat=3, seq_len=200,
+             steps=(("mingru", 250), ("lstm", 250)), hidden=32, batch_size=32, lr=1e-2, eval_every=25,
+             test_size=200, seed=0):
+    """Times of loop and scan, then the adding problem at T = ``seq_len``, minGRU against LSTM.
+
+    First :func:`rnnbook.bench_scan.measure` times :func:`rnnbook.scan.linear_recurrence`
+    and its loop (numpy), and the same pair of :mod:`rnnbook.torch_scan`, at every T in
+    ``lengths`` and N = B·H in ``widths`` (float32, medians of ``repeat`` runs). Then each
+    model of ``steps`` runs :func:`~rnnbook.experiments.run_scan` for its number of steps,
+    with the same data and settings. The times are those of the machine that builds the
+    book, measured once and cached with the rest.
+
+    Returns:
+        ``{"settings", "timing": rows of measure(), "baseline", "runs": {model: curve}}``,
+        where a curve is as in :func:`adding_lab`, with ``seconds`` of training.
+    """
+    settings = dict(lengths=lengths, widths=widths, repeat=repeat, seq_len=seq_len, steps=dict(steps),
+                    hidden=hidden, batch_size=batch_size, lr=lr, eval_every=eval_every, test_size=test_size,
+                    seed=seed)
+    common = dict(seq_len=seq_len, hidden=hidden, batch_size=batch_size, lr=lr, eval_every=eval_every,
+                  test_size=test_size, seed=seed, progress=False)
+    with torch_threads(1):
+        timing = bench_scan.measure(lengths, widths, repeat=repeat)
+        runs = {}
+        for model, n in steps:
+            result = run_scan(model=model, steps=n, **common)
+            runs[model] = _curve(result) | {"seconds": result["seconds"]}
+    return {"settings": settings, "timing": timing, "baseline": tasks.adding_baseline("modern").mse, "runs": runs}
+# --8<-- [end:scan_lab]
+
+
+# ---------------------------------------------------------------------------
 # All the labs at once, before the book is built
 # ---------------------------------------------------------------------------
 
 LABS = {"adding": adding_lab, "charlm": charlm_lab, "reber": reber_lab, "sine": sine_lab,
-        "langid": langid_lab, "negation": negation_lab, "seq2seq": seq2seq_lab}
+        "langid": langid_lab, "negation": negation_lab, "seq2seq": seq2seq_lab,
+        "scan": scan_lab}
 
 
 def is_cached(name):
@@ -454,7 +497,7 @@ def precompute(names=None, processes=2):
     >>> precompute(["nonsense"])
     Traceback (most recent call last):
     ...
-    ValueError: name: expected one of adding, charlm, reber, sine, langid, negation, seq2seq, got 'nonsense'
+    ValueError: name: expected one of adding, charlm, reber, sine, langid, negation, seq2seq, scan, got 'nonsense'
     """
     processes = check_int("processes", processes, minimum=1)
     todo = [name for name in (LABS if names is None else names) if not is_cached(name)]

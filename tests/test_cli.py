@@ -90,6 +90,8 @@ def test_charlm_without_pages_is_a_clear_error(tmp_path, capsys):
     ("dates", ["--test-size", "3", "--batch-size", "2", "--hidden", "4", "--beam-size", "2"]),
     ("numbers", ["--test-size", "4", "--batch-size", "2", "--hidden", "4", "--max-digits", "6",
                  "--attention", "none"]),
+    ("scan", ["--seq-len", "6", "--test-size", "4", "--batch-size", "2", "--hidden", "4", "--model", "lru"]),
+    ("adding", ["--seq-len", "6", "--test-size", "4", "--batch-size", "2", "--hidden", "4", "--model", "mingru"]),
 ])
 def test_other_experiments_run(name, extra, tmp_path, capsys):
     assert main(["run", name, *extra, "--out", str(tmp_path), *TINY]) == 0
@@ -100,6 +102,7 @@ def test_other_experiments_run(name, extra, tmp_path, capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["run", "adding", "--model", "transformer"], "argument --model: invalid choice: 'transformer'"),
+    (["run", "sine", "--model", "mingru"], "argument --model: invalid choice: 'mingru'"),
     (["run", "adding", "--steps", "0"], "argument --steps: expected a number >= 1, got 0"),
     (["run", "adding", "--lr", "fast"], "argument --lr: expected a finite number, got 'fast'"),
     (["run", "sine", "--noise", "-1"], "argument --noise: expected a number >= 0, got -1"),

@@ -19,7 +19,7 @@ from rnnbook.experiments import EXPERIMENTS
 
 ROOT = Path(__file__).resolve().parents[1]
 LABS_DIR = ROOT / "docs" / "labs"
-LABS = ["adding", "charlm", "reber", "sine", "langid", "negation", "seq2seq"]
+LABS = ["adding", "charlm", "reber", "sine", "langid", "negation", "seq2seq", "scan"]
 # The experiments (rnnbook run NAME) behind each lab, when they are not the lab's own name.
 EXPERIMENTS_OF = {"seq2seq": ["dates", "numbers"]}
 
@@ -88,6 +88,18 @@ def test_adding_lab_returns_plain_data_and_is_computed_once(own_cache):
     again = labs.adding_lab(**kwargs)  # read back from disk: the same numbers
     assert again["runs"]["lstm"]["final"] == result["runs"]["lstm"]["final"]
     assert len(cached(own_cache, "adding_lab")) == 1
+
+
+def test_scan_lab_times_both_libraries_and_trains_each_model(own_cache):
+    kwargs = dict(lengths=(8, 16), widths=(1, 2), repeat=1, seq_len=10, steps=(("mingru", 3), ("lstm", 2)),
+                  hidden=4, batch_size=4, eval_every=2, test_size=8)
+    result = labs.scan_lab(**kwargs)
+    assert [(r["backend"], r["T"], r["N"]) for r in result["timing"]][:4] == [
+        ("numpy", 8, 1), ("numpy", 8, 2), ("numpy", 16, 1), ("numpy", 16, 2)]
+    assert len(result["timing"]) == 8 and all(r["difference"] < 1e-5 for r in result["timing"])
+    assert list(result["runs"]) == ["mingru", "lstm"] and result["baseline"] == pytest.approx(1 / 6)
+    assert result["runs"]["mingru"]["final"]["step"] == 3 and result["runs"]["lstm"]["seconds"] > 0
+    assert len(cached(own_cache, "scan_lab")) == 1
 
 
 def _tiny_docs(folder, words):

@@ -42,6 +42,11 @@ STYLE = {
     "tanh": {"color": "#9467bd", "linestyle": "-"},
     "sigmoid": {"color": "#ff7f0e", "linestyle": "-"},
     "baseline": {"color": "#7f7f7f", "linestyle": "--"},
+    "loop": {"color": "#8c564b", "linestyle": "-"},
+    "scan": {"color": "#e377c2", "linestyle": "-"},
+    "hillis-steele": {"color": "#bcbd22", "linestyle": "-."},
+    "mingru": {"color": "#17becf", "linestyle": "-"},
+    "lru": {"color": "#ff7f0e", "linestyle": ":"},
 }
 
 RC = {
