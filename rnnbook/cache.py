@@ -81,7 +81,7 @@ def modules_used(*names: str) -> list[str]:
     >>> used = modules_used("rnnbook.rnn")
     >>> used
     ['rnnbook', 'rnnbook._validate', 'rnnbook.cell', 'rnnbook.layers', 'rnnbook.masking', 'rnnbook.rnn']
-    >>> "rnnbook.lstm" in modules_used("rnnbook.labs")
+    >>> "rnnbook.vanishing" in modules_used("rnnbook.labs")
     False
     """
     modules = {_module_name(path) for path in PACKAGE_DIR.rglob("*.py")}

@@ -143,7 +143,6 @@ def run_adding(*, model="lstm", seq_len=100, form="modern", steps=3000, hidden=6
         passed=final < pass_line, lines={"trivial baseline": baseline.mse, "pass line": pass_line})
 
 
-# --8<-- [start:run_scan]
 def run_scan(*, model="mingru", seq_len=400, steps=1000, hidden=32, lr=1e-2, batch_size=32, clip=1.0,
              eval_every=100, test_size=1000, seed=0, device="cpu", progress=True):
     """The adding problem at a length where the LSTM stays long on its plateau: minGRU or LRU against it.
@@ -157,7 +156,6 @@ def run_scan(*, model="mingru", seq_len=400, steps=1000, hidden=32, lr=1e-2, bat
                         forget_bias=1.0, lr=lr, batch_size=batch_size, clip=clip, eval_every=eval_every,
                         test_size=test_size, seed=seed, device=device, progress=progress)
     return result | {"experiment": "scan", "settings": settings}
-# --8<-- [end:run_scan]
 
 
 def run_charlm(*, model="lstm", docs=None, language="both", steps=600, hidden=128, forget_bias=1.0,

@@ -428,7 +428,6 @@ def negation_lab(*, directions=("bag", "uni", "bi"), tasks=("classify", "tag"), 
 # ---------------------------------------------------------------------------
 
 
-# --8<-- [start:scan_lab]
 @memoize
 def scan_lab(*, lengths=(128, 512, 2048, 8192), widths=(1, 64, 1024), repeat=3, seq_len=200,
              steps=(("mingru", 250), ("lstm", 250)), hidden=32, batch_size=32, lr=1e-2, eval_every=25,
@@ -458,7 +457,6 @@ def scan_lab(*, lengths=(128, 512, 2048, 8192), widths=(1, 64, 1024), repeat=3, 
             result = run_scan(model=model, steps=n, **common)
             runs[model] = _curve(result) | {"seconds": result["seconds"]}
     return {"settings": settings, "timing": timing, "baseline": tasks.adding_baseline("modern").mse, "runs": runs}
-# --8<-- [end:scan_lab]
 
 
 # ---------------------------------------------------------------------------

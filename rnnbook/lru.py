@@ -34,7 +34,6 @@ __all__ = ["Params", "init", "eigenvalues", "forward", "MODES"]
 MODES = ("scan", "loop")
 
 
-# --8<-- [start:params]
 @dataclasses.dataclass(eq=False)
 class Params:
     """LRU weights, N complex states for inputs and outputs of size H.
@@ -54,10 +53,8 @@ class Params:
     B: np.ndarray
     C: np.ndarray
     D: np.ndarray
-# --8<-- [end:params]
 
 
-# --8<-- [start:eigenvalues]
 def eigenvalues(params):
     """λ_j = exp(−exp(ν_j) + i exp(θ_j)) (N,), complex; |λ_j| < 1 for every real ν_j.
 
@@ -66,7 +63,6 @@ def eigenvalues(params):
     True
     """
     return np.exp(-np.exp(params.nu_log) + 1j * np.exp(params.theta_log))
-# --8<-- [end:eigenvalues]
 
 
 # --8<-- [start:init]

@@ -110,7 +110,6 @@ class Params(_Weights):
 # --8<-- [end:params]
 
 
-# --8<-- [start:lstm_params]
 @dataclasses.dataclass(eq=False, repr=False)
 class LSTMParams(_Weights):
     """minLSTM weights.
@@ -130,7 +129,6 @@ class LSTMParams(_Weights):
     b_i: np.ndarray
     W_h: np.ndarray
     b_h: np.ndarray
-# --8<-- [end:lstm_params]
 
 
 @dataclasses.dataclass(eq=False)

@@ -216,7 +216,6 @@ def linear_recurrence_backward(dh, a, h, h0=None):
 # --8<-- [end:backward]
 
 
-# --8<-- [start:work_depth]
 def scan_work_depth(T, method):
     """Combines (work) and levels (depth) of a scan over T steps.
 
@@ -239,4 +238,3 @@ def scan_work_depth(T, method):
         down = [len(range(3 * d - 1, T, 2 * d)) for d in (2**k for k in range(levels - 1))]
         return sum(up) + sum(down), sum(n > 0 for n in up + down)
     raise ValueError(f"method: expected one of 'sequential', 'hillis-steele', 'blelloch', got {method!r}")
-# --8<-- [end:work_depth]

@@ -91,7 +91,6 @@ def linear_recurrence_loop(a, b, h0=None):
     return torch.stack(out)
 
 
-# --8<-- [start:mingru]
 class MinGRU(nn.Module):
     """A minGRU layer (Feng et al. 2024): z_t = σ(W_z x_t + b_z), h̃_t = W_h x_t + b_h,
     h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t, computed by the scan. (T, B, D) -> (T, B, H)."""
@@ -106,10 +105,8 @@ class MinGRU(nn.Module):
         z, candidate = self.gates(xs).chunk(2, dim=-1)
         z = torch.sigmoid(z)
         return linear_recurrence(1 - z, z * candidate, h0)
-# --8<-- [end:mingru]
 
 
-# --8<-- [start:lru]
 class LRU(nn.Module):
     """A Linear Recurrent Unit (Orvieto et al. 2023): (T, B, H) -> (T, B, H).
 
@@ -143,10 +140,8 @@ class LRU(nn.Module):
         Bu = us.to(B.dtype) @ B.T  # (T, B, N)
         xs = linear_recurrence(self.eigenvalues().expand_as(Bu), torch.exp(self.gamma_log) * Bu)
         return (xs @ torch.view_as_complex(self.C).T).real + self.D * us
-# --8<-- [end:lru]
 
 
-# --8<-- [start:regressor]
 class LinearRecurrentRegressor(nn.Module):
     """Many-to-one like :class:`rnnbook.torch_models.SequenceRegressor`, with linear recurrent layers.
 
@@ -177,4 +172,3 @@ class LinearRecurrentRegressor(nn.Module):
         else:
             last = h[lengths.to(h.device) - 1, torch.arange(xs.shape[1], device=h.device)]
         return self.head(last), None
-# --8<-- [end:regressor]

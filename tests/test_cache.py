@@ -30,7 +30,7 @@ def test_results_persist_and_depend_on_the_source(tmp_path, monkeypatch):
 def test_a_lab_uses_what_it_imports_and_nothing_else():
     used = cache.modules_used("rnnbook.labs")
     assert {"rnnbook.labs", "rnnbook.experiments", "rnnbook.rnn", "rnnbook.cell", "rnnbook.torch_train"} <= set(used)
-    assert not {"rnnbook.lstm", "rnnbook.vanishing", "rnnbook.bench", "rnnbook.figures.rnn"} & set(used)
+    assert not {"rnnbook.gradcheck", "rnnbook.vanishing", "rnnbook.attention", "rnnbook.figures.rnn"} & set(used)
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def test_a_lab_key_changes_with_a_module_it_uses_only(package_copy, lab):
         return cache.key(fn, (), {})
 
     before = key()
-    for unused in ("bench.py", "lstm.py", "vanishing.py", "figures/rnn.py", "__main__.py"):
+    for unused in ("gradcheck.py", "attention.py", "vanishing.py", "figures/rnn.py", "__main__.py"):
         edit(package_copy / unused)
     assert key() == before, "an edit in a module the lab does not use keeps its results"
     edit(package_copy / "torch_train.py")
