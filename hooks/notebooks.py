@@ -27,8 +27,14 @@ from pathlib import Path
 NOTEBOOK = re.compile(r"\A---\s*\njupyter:")
 
 LABELS = {
-    "it": ("Scarica il quaderno (.ipynb)", "Apri in Colab", "Questo quaderno è una pagina del libro: [{url}]({url})"),
-    "en": ("Download the notebook (.ipynb)", "Open in Colab", "This notebook is a page of the book: [{url}]({url})"),
+    "it": ("Scarica il quaderno (.ipynb)", "Apri in Colab"),
+    "en": ("Download the notebook (.ipynb)", "Open in Colab"),
+}
+
+# The first cell of a downloaded notebook when site_url is set.
+PAGE_LINK = {
+    "it": "Questo notebook è una pagina del libro: [{url}]({url})",
+    "en": "This notebook is a page of the book: [{url}]({url})",
 }
 
 INSTALL_CELL = """# On Colab, install the book's package first (elsewhere this cell does nothing).
@@ -94,7 +100,7 @@ def on_page_content(content, page, config, files):
     content = MARKDOWN_CODE.sub(r"\1<code>\2</code>\3", content)
     # A code cell scrolls sideways on a narrow screen: keyboard users reach it with Tab.
     content = content.replace('<div class="highlight-ipynb', '<div tabindex="0" class="highlight-ipynb')
-    download, open_in_colab, _ = LABELS[_language(config)]
+    download, open_in_colab = LABELS[_language(config)]
     links = f'<a class="md-button" href="{notebook_name(page)}" download>{download}</a>'
     colab = colab_url(config, page)
     if colab:
@@ -115,7 +121,7 @@ def on_post_page(output, page, config):
         if repository(config):
             notebook.cells.insert(0, nbformat.v4.new_code_cell(INSTALL_CELL.format(repository=repository(config))))
         if page.canonical_url:  # site_url is set
-            from_the_book = LABELS[_language(config)][2].format(url=page.canonical_url)
+            from_the_book = PAGE_LINK[_language(config)].format(url=page.canonical_url)
             notebook.cells.insert(0, nbformat.v4.new_markdown_cell(from_the_book))
         target = Path(config["site_dir"]) / page.url / notebook_name(page)
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -126,9 +126,9 @@ def run_charlm(*, model="lstm", docs=None, language="both", steps=600, hidden=12
                temperatures=(0.5, 1.0), seed=0, device="cpu", progress=True):
     """A character language model on the book's own text, trained with truncated BPTT.
 
-    The text of ``docs`` (default: the book's pages, shipped with the package) is
-    split 90/10; the model reads B parallel streams in chunks of ``chunk_len``
-    characters, carrying its state (Williams & Peng 1990). Reports validation bits per character beside the
+    The text of ``docs`` (default: the book's pages) is split 90/10; the model reads
+    B parallel streams in chunks of ``chunk_len`` characters, carrying its state
+    (Williams & Peng 1990). Reports validation bits per character beside the
     unigram entropy (a model that ignores context) and samples at each temperature.
     """
     settings = _settings(locals())

@@ -121,7 +121,7 @@ def test_a_build_with_repo_url_and_site_url_links_to_them(tmp_path, monkeypatch)
     result = build(book)
     assert result.returncode == 0, result.stderr[-3000:]
     site = book / "site"
-    for prefix, intro in (("", "Questo quaderno"), ("en/", "This notebook")):
+    for prefix, intro in (("", "Questo notebook"), ("en/", "This notebook")):
         html = (site / prefix / "labs" / "lab" / "index.html").read_text(encoding="utf-8")
         links = re.search(r'<p class="rnnbook-notebook-links">(.*?)</p>', html)[1]
         assert re.findall(r'href="([^"]+)"', links) == [

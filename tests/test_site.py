@@ -190,7 +190,7 @@ def test_labs_link_to_colab_and_install_only_from_the_configured_repository(publ
         assert ("%pip install" in sources) == bool(repo_url), ipynb.relative_to(SITE)
         if repo_url:
             assert f'"rnnbook @ git+{repo_url.rstrip("/")}"' in sources
-        page_link = ("Questo quaderno è una pagina del libro", "This notebook is a page of the book")
+        page_link = ("Questo notebook è una pagina del libro", "This notebook is a page of the book")
         assert any(text in sources for text in page_link) == bool(site_url), ipynb.relative_to(SITE)
 
 
