@@ -6,7 +6,7 @@ The new environment is a virtual environment of its own in a temporary folder, w
 the wheel installed in it; commands run from an empty folder with ``PYTHONPATH``
 cleared, so nothing comes from the repository (checked: ``rnnbook`` is imported from
 the wheel's installation). Its dependencies are the lock's versions (checked): rather
-than installing them again (1.6 GB of site-packages here), a ``.pth`` file puts
+than installing them again (1.6 GB; 14 minutes here, on a busy machine), a ``.pth`` file puts
 the site-packages of the environment running the tests (``make install``:
 ``requirements.lock``) after the new environment's own. A ``.pth`` line only adds the
 folder, without running the ``.pth`` files inside it, so the repository's editable
