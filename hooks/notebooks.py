@@ -2,12 +2,17 @@
 
 Lab pages are jupytext Markdown (``docs/labs/NAME.md``), executed at build by
 mkdocs-jupyter. This hook writes the same notebook as ``NAME.ipynb`` beside the
-page in the built site (without outputs: the reader runs it) and puts two links
-at the top of the page: the download, and Colab opening that file from the
-published site's branch on GitHub (``extra.colab`` in ``mkdocs.yml``).
+page in the built site (without outputs: the reader runs it) and puts links at
+the top of the page: the download, and Colab opening that file.
 
-The notebook's first cell installs ``rnnbook`` when it runs on Colab, where the
-package is not present; elsewhere it does nothing.
+What depends on where the book is published comes from ``repo_url`` and
+``site_url`` in ``mkdocs.yml``, and is left out when they are not set:
+
+* ``repo_url`` set: the notebook's first cell installs ``rnnbook`` from that
+  repository when it runs on Colab (elsewhere it does nothing); if the repository
+  is on GitHub, Colab opens the notebook from its ``gh-pages`` branch, where the
+  publishing workflow keeps the built site (``.github/workflows/pages.yml``);
+* ``site_url`` set: the notebook opens with a link to its page in the book.
 
 Before any page is read, the labs of this build's lab pages are computed, two at
 a time in two processes, into the package's cache (``rnnbook.labs.precompute``):
@@ -26,12 +31,39 @@ LABELS = {
     "en": ("Download the notebook (.ipynb)", "Open in Colab"),
 }
 
+# The first cell of a downloaded notebook when site_url is set.
+PAGE_LINK = {
+    "it": "Questo notebook è una pagina del libro: [{url}]({url})",
+    "en": "This notebook is a page of the book: [{url}]({url})",
+}
+
 INSTALL_CELL = """# On Colab, install the book's package first (elsewhere this cell does nothing).
 import sys
 
 if "google.colab" in sys.modules:
     %pip install --quiet "rnnbook @ git+{repository}"
 """
+
+GITHUB = re.compile(r"\Ahttps://github\.com/([\w.-]+)/([\w.-]+?)(?:\.git)?/?\Z")
+
+
+def repository(config):
+    """The book's repository, ``repo_url`` of mkdocs.yml without a trailing slash, or None."""
+    return (config.get("repo_url") or "").rstrip("/") or None
+
+
+def colab_url(config, page):
+    """Colab's address of the page's notebook on the repository's gh-pages branch, or None.
+
+    None when ``repo_url`` is not set or is not a GitHub repository (Colab opens
+    notebooks from GitHub).
+    """
+    match = GITHUB.match(repository(config) or "")
+    if not match:
+        return None
+    owner, name = match.groups()
+    # page.url starts with en/ in English
+    return f"https://colab.research.google.com/github/{owner}/{name}/blob/gh-pages/{page.url}{notebook_name(page)}"
 
 
 def is_notebook(page) -> bool:
@@ -66,16 +98,12 @@ def on_page_content(content, page, config, files):
     content = MARKDOWN_CODE.sub(r"\1<code>\2</code>\3", content)
     # A code cell scrolls sideways on a narrow screen: keyboard users reach it with Tab.
     content = content.replace('<div class="highlight-ipynb', '<div tabindex="0" class="highlight-ipynb')
-    colab = config["extra"]["colab"]
-    language = _language(config)
-    ipynb = notebook_name(page)
-    colab_url = f"{colab['base']}/{page.url}{ipynb}"  # page.url starts with en/ in English
-    download, open_in_colab = LABELS[language]
-    links = (
-        f'<p class="rnnbook-notebook-links">'
-        f'<a class="md-button" href="{ipynb}" download>{download}</a> '
-        f'<a class="md-button" href="{colab_url}">{open_in_colab}</a></p>'
-    )
+    download, open_in_colab = LABELS[_language(config)]
+    links = f'<a class="md-button" href="{notebook_name(page)}" download>{download}</a>'
+    colab = colab_url(config, page)
+    if colab:
+        links += f' <a class="md-button" href="{colab}">{open_in_colab}</a>'
+    links = f'<p class="rnnbook-notebook-links">{links}</p>'
     title_end = content.find("</h1>")
     if title_end < 0:
         return links + content
@@ -88,9 +116,11 @@ def on_post_page(output, page, config):
         import nbformat
 
         notebook = jupytext.read(page.file.abs_src_path)
-        repository = config["extra"]["colab"]["repository"]
-        install = nbformat.v4.new_code_cell(INSTALL_CELL.format(repository=repository))
-        notebook.cells.insert(0, install)
+        if repository(config):
+            notebook.cells.insert(0, nbformat.v4.new_code_cell(INSTALL_CELL.format(repository=repository(config))))
+        if page.canonical_url:  # site_url is set
+            from_the_book = PAGE_LINK[_language(config)].format(url=page.canonical_url)
+            notebook.cells.insert(0, nbformat.v4.new_markdown_cell(from_the_book))
         target = Path(config["site_dir"]) / page.url / notebook_name(page)
         target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, target)

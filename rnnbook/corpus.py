@@ -1,10 +1,14 @@
 """A character corpus built from the book's own chapters, batched for truncated BPTT.
 
-The book's pages live in ``docs/`` as Markdown, Italian in ``*.md`` and English in
-``*.en.md``. :func:`load_book_text` keeps their prose (no code blocks, front matter,
-HTML or snippet lines), :class:`Vocab` maps characters to integers, and
-:func:`stream_layout` with :func:`tbptt_chunks` cut the text into the chunks that
-truncated backpropagation through time trains on (Williams & Peng 1990).
+The book's pages live in the repository's ``docs/`` as Markdown, Italian in ``*.md``
+and English in ``*.en.md``. Their prose (no code blocks, front matter, HTML or
+snippet lines: :func:`markdown_prose`) ships with the package in
+``rnnbook/data/corpus.json``, so the corpus is there wherever the package is
+installed; ``python -m rnnbook.corpus --write`` regenerates that copy after a
+chapter changes (a test fails until it is). :func:`load_book_text` reads it,
+:class:`Vocab` maps characters to integers, and :func:`stream_layout` with
+:func:`tbptt_chunks` cut the text into the chunks that truncated backpropagation
+through time trains on (Williams & Peng 1990).
 
 >>> vocab = Vocab.from_text("ciao, mondo")
 >>> vocab.decode(vocab.encode("mondo"))
@@ -13,7 +17,10 @@ truncated backpropagation through time trains on (Williams & Peng 1990).
 
 from __future__ import annotations
 
+import argparse
+import json
 import re
+import sys
 from pathlib import Path
 from typing import NamedTuple
 
@@ -21,7 +28,11 @@ import numpy as np
 
 from ._validate import check_choice, check_int
 
-DOCS_DIR = Path(__file__).resolve().parent.parent / "docs"
+PACKAGE_DIR = Path(__file__).resolve().parent
+# The prose of every page, shipped with the package; written by `python -m rnnbook.corpus --write`.
+SHIPPED = PACKAGE_DIR / "data" / "corpus.json"
+# Where the chapters are in a clone of the repository (only the --write command reads them).
+REPOSITORY_DOCS = PACKAGE_DIR.parent / "docs"
 
 FENCE = re.compile(r"^\s*(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.DOTALL)
@@ -85,11 +96,17 @@ def markdown_prose(markdown):
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
-def book_pages(docs_dir=None, language="both"):
-    """The book's Markdown pages, sorted by path.
+def _in_language(name, language):
+    """Whether the page file ``name`` is in ``language``: "it" (``*.md`` but not ``*.en.md``), "en" or "both"."""
+    english = name.endswith(".en.md")
+    return language == "both" or english == (language == "en")
+
+
+def book_pages(docs_dir, language="both"):
+    """The Markdown pages of a folder, sorted by path.
 
     Args:
-        docs_dir: the folder to read; by default ``docs/`` beside the package.
+        docs_dir: the folder to read, e.g. the repository's ``docs/``.
         language: "it" (``*.md`` but not ``*.en.md``), "en" (``*.en.md``) or "both".
 
     Raises:
@@ -101,33 +118,61 @@ def book_pages(docs_dir=None, language="both"):
     FileNotFoundError: docs_dir: expected a folder of Markdown pages, got '/nonexistent', which does not exist
     """
     check_choice("language", language, ("it", "en", "both"))
-    root = Path(DOCS_DIR if docs_dir is None else docs_dir)
+    root = Path(docs_dir)
     if not root.is_dir():
         raise FileNotFoundError(
             f"docs_dir: expected a folder of Markdown pages, got '{root}', which does not exist"
         )
-    pages = sorted(root.rglob("*.md"))
-    if language == "en":
-        pages = [p for p in pages if p.name.endswith(".en.md")]
-    elif language == "it":
-        pages = [p for p in pages if not p.name.endswith(".en.md")]
+    pages = [p for p in sorted(root.rglob("*.md")) if _in_language(p.name, language)]
     if not pages:
         raise FileNotFoundError(f"docs_dir: expected Markdown pages ({language}) in '{root}', found none")
     return pages
+
+
+def pages_prose(docs_dir):
+    """The prose of every page of a folder: ``{path relative to the folder: prose}``, in path order."""
+    root = Path(docs_dir)
+    return {p.relative_to(root).as_posix(): markdown_prose(p.read_text(encoding="utf-8"))
+            for p in book_pages(root)}
+
+
+def shipped_prose():
+    """The prose of the book's pages as shipped with the package (``rnnbook/data/corpus.json``).
+
+    >>> prose = shipped_prose()
+    >>> "rnn.md" in prose and "rnn.en.md" in prose
+    True
+    """
+    if not SHIPPED.exists():
+        raise FileNotFoundError(f"{SHIPPED} is missing: in the repository, `python -m rnnbook.corpus --write` "
+                                "writes it from the chapters")
+    return json.loads(SHIPPED.read_text(encoding="utf-8"))["pages"]
+
+
+def write_shipped(docs_dir=REPOSITORY_DOCS, target=None):
+    """Write the prose of the pages of ``docs_dir`` to ``target`` (default: :data:`SHIPPED`), one page per line."""
+    prose = pages_prose(docs_dir)
+    target = Path(SHIPPED if target is None else target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps({"pages": prose}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return target
 
 
 def load_book_text(docs_dir=None, language="both"):
     """The prose of the book's pages, concatenated in path order.
 
     Args:
-        docs_dir: the folder to read (default: the repository's ``docs/``).
+        docs_dir: a folder of Markdown pages to read instead of the book's text
+            shipped with the package (:func:`shipped_prose`).
         language: "it", "en" or "both".
 
     Returns:
         One string; pages are separated by a blank line.
     """
-    pages = book_pages(docs_dir, language)
-    return "\n".join(markdown_prose(p.read_text(encoding="utf-8")) for p in pages)
+    check_choice("language", language, ("it", "en", "both"))
+    if docs_dir is not None:
+        return "\n".join(markdown_prose(p.read_text(encoding="utf-8")) for p in book_pages(docs_dir, language))
+    return "\n".join(text for name, text in shipped_prose().items() if _in_language(name, language))
 
 
 class Vocab:
@@ -265,3 +310,26 @@ def unigram_entropy(codes, vocab_size):
     counts = np.bincount(np.asarray(codes), minlength=vocab_size)
     p = counts[counts > 0] / counts.sum()
     return float(-(p * np.log2(p)).sum())
+
+
+def main(argv=None):
+    """``python -m rnnbook.corpus``: check the shipped copy against the chapters, or ``--write`` it."""
+    parser = argparse.ArgumentParser(
+        prog="python -m rnnbook.corpus",
+        description="Compare the book's text shipped with the package with the chapters, or rewrite it.")
+    parser.add_argument("--docs", type=Path, default=REPOSITORY_DOCS, metavar="DIR",
+                        help="the chapters (default: docs/ of the repository that holds this package)")
+    parser.add_argument("--write", action="store_true", help="rewrite the copy, rnnbook/data/corpus.json")
+    args = parser.parse_args(argv)
+    if args.write:
+        print(f"wrote {write_shipped(args.docs)}")
+        return 0
+    if shipped_prose() != pages_prose(args.docs):
+        print(f"{SHIPPED} differs from the chapters in {args.docs}: run `python -m rnnbook.corpus --write`")
+        return 1
+    print(f"{SHIPPED} holds the chapters of {args.docs}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -395,18 +395,20 @@ def test_language_switcher_leads_to_the_same_page(server, visits, path):
 
 
 def test_notebook_pages_offer_ipynb_and_colab(server, visits):
+    """The download, and Colab where repo_url is set (tests/test_site.py checks which)."""
     import nbformat
 
     notebooks = {path: facts["notebookLinks"] for path, facts in visits.items() if facts["notebookLinks"]}
     labs = [p for p in PAGES if p.startswith(("labs/", "en/labs/")) and not p.endswith("labs/")]
     assert sorted(notebooks) == labs, "every lab, and only the labs, offers its notebook"
-    for path, (download, colab) in notebooks.items():
+    for path, (download, *colab) in notebooks.items():
         with urllib.request.urlopen(download) as response:
             assert response.status == 200, download
             notebook = nbformat.reads(response.read().decode("utf-8"), as_version=4)
         nbformat.validate(notebook)
-        assert urlsplit(colab).netloc == "colab.research.google.com"
-        assert colab.endswith(path + Path(download).name)
+        for link in colab:
+            assert urlsplit(link).netloc == "colab.research.google.com"
+            assert link.endswith(path + Path(download).name)
 
 
 class Links(HTMLParser):

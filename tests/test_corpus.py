@@ -1,9 +1,13 @@
 """Tests of the character corpus: reading the pages, vocabulary, truncated-BPTT batching."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from rnnbook import corpus
+
+ROOT = Path(__file__).resolve().parents[1]
 
 PAGE_IT = """---
 title: Reti ricorrenti
@@ -66,8 +70,31 @@ def test_missing_or_empty_docs(tmp_path):
         corpus.book_pages(tmp_path, "fr")
 
 
-def test_default_docs_dir_is_the_repository_docs():
-    assert corpus.DOCS_DIR.name == "docs" and (corpus.DOCS_DIR.parent / "rnnbook").is_dir()
+def test_the_shipped_copy_holds_the_chapters_of_today():
+    """The package reads the book's text from rnnbook/data/corpus.json, never from docs/."""
+    chapters = {name: corpus.markdown_prose((ROOT / "docs" / name).read_text(encoding="utf-8"))
+                for name in sorted(p.relative_to(ROOT / "docs").as_posix() for p in (ROOT / "docs").rglob("*.md"))}
+    shipped = corpus.shipped_prose()
+    stale = sorted(set(chapters) ^ set(shipped) | {n for n in chapters if shipped.get(n) != chapters[n]})
+    assert not stale, (f"rnnbook/data/corpus.json is out of date for {stale[:5]}: run "
+                       "`.venv/bin/python -m rnnbook.corpus --write` and commit the file")
+    assert corpus.load_book_text(language="both") == corpus.load_book_text(ROOT / "docs", "both")
+
+
+def test_write_then_read_a_shipped_copy(docs, tmp_path, monkeypatch):
+    target = corpus.write_shipped(docs, tmp_path / "data" / "corpus.json")
+    monkeypatch.setattr(corpus, "SHIPPED", target)
+    assert list(corpus.shipped_prose()) == ["index.en.md", "index.md", "sub/b.md"]
+    for language in ("it", "en", "both"):
+        assert corpus.load_book_text(language=language) == corpus.load_book_text(docs, language)
+    assert corpus.main(["--docs", str(docs)]) == 0
+    (docs / "sub" / "b.md").write_text("Pagina cambiata.\n", encoding="utf-8")
+    assert corpus.main(["--docs", str(docs)]) == 1, "an edited chapter makes the copy stale"
+    assert corpus.main(["--docs", str(docs), "--write"]) == 0
+    assert "Pagina cambiata." in corpus.load_book_text(language="it")
+    target.unlink()
+    with pytest.raises(FileNotFoundError, match="corpus.json is missing.*--write"):
+        corpus.load_book_text()
 
 
 def test_vocab_is_sorted_deterministic_and_round_trips(docs):

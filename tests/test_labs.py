@@ -283,3 +283,17 @@ def test_is_cached_follows_the_cache(own_cache, monkeypatch):
     calls = []
     monkeypatch.setattr(labs.LABS["adding"], "is_cached", lambda: calls.append(1) or True)
     assert labs.is_cached("adding") and calls
+
+
+def test_is_cached_knows_the_charlm_lab_once_a_notebook_computed_it(monkeypatch):
+    """The key of is_cached("charlm") is the key of the call labs.charlm_lab() makes."""
+    from rnnbook.cache import memoize
+
+    @memoize
+    def charlm_lab_for_text(digest, *, docs=None):
+        return digest
+
+    monkeypatch.setattr(labs, "charlm_lab_for_text", charlm_lab_for_text)
+    assert not labs.is_cached("charlm")
+    labs.charlm_lab()  # what the lab's notebook calls
+    assert labs.is_cached("charlm")

@@ -145,3 +145,60 @@ def test_english_pages_read_the_english_search_index():
                        (SITE / "en" / "index.html", SITE / "en")]:
         base = json.loads(config.search(html.read_text(encoding="utf-8")).group(1))["base"]
         assert (html.parent / base).resolve() == root.resolve(), f"{html.relative_to(SITE)}: base {base!r}"
+
+
+# ---------------------------------------------------------------------------
+# What depends on where the book is published (hooks/notebooks.py, hooks/version.py)
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def published():
+    """``repo_url`` and ``site_url`` of mkdocs.yml, as the build read them (``!ENV`` included)."""
+    from mkdocs.config import load_config
+
+    config = load_config(str(SITE.parent / "mkdocs.yml"))
+    return config.repo_url, config.site_url
+
+
+def test_footer_shows_the_package_version():
+    from rnnbook import __version__
+
+    for path in (SITE / "index.html", SITE / "en" / "labs" / "charlm" / "index.html"):
+        footer = re.search(r'<div class="md-copyright__highlight">\s*(.*?)\s*</div>', path.read_text(encoding="utf-8"))
+        assert footer and f"rnnbook {__version__}" in footer[1], path.relative_to(SITE)
+
+
+def lab_pages():
+    return sorted(p for p in SITE.rglob("labs/*/index.html"))
+
+
+def test_labs_link_to_colab_and_install_only_from_the_configured_repository(published):
+    import nbformat
+
+    repo_url, site_url = published
+    assert lab_pages()
+    for path in lab_pages():
+        html = path.read_text(encoding="utf-8")
+        colab = re.findall(r'href="(https://colab\.research\.google\.com/[^"]+)"', html)
+        if repo_url and repo_url.startswith("https://github.com/"):
+            assert colab and all(repo_url.removeprefix("https://").rstrip("/") + "/" in c for c in colab), path
+        else:
+            assert not colab, f"{path.relative_to(SITE)} links to Colab while repo_url is not a GitHub repository"
+        (ipynb,) = path.parent.glob("*.ipynb")
+        sources = "".join(cell.source for cell in nbformat.read(ipynb, as_version=4).cells)
+        assert ("%pip install" in sources) == bool(repo_url), ipynb.relative_to(SITE)
+        if repo_url:
+            assert f'"rnnbook @ git+{repo_url.rstrip("/")}"' in sources
+        page_link = ("Questo notebook è una pagina del libro", "This notebook is a page of the book")
+        assert any(text in sources for text in page_link) == bool(site_url), ipynb.relative_to(SITE)
+
+
+def test_the_repository_link_is_repo_url_or_none(published):
+    """The header links to repo_url, and no page to the placeholder the book once had."""
+    repo_url, _ = published
+    for path in pages():
+        html = path.read_text(encoding="utf-8")
+        sources = re.findall(r'<a href="([^"]*)"[^>]*class="md-source"', html)
+        assert sources == ([repo_url] if repo_url else []), path.relative_to(SITE)
+        assert "github.com/rnnbook/rnnbook" not in html or repo_url == "https://github.com/rnnbook/rnnbook"
