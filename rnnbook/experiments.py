@@ -7,6 +7,7 @@ published or measured pass line), a printable summary and whether the pass line
 was reached. :func:`save_figures` draws the learning curve. The command line
 (``rnnbook run NAME``, see :mod:`rnnbook.__main__`) is a thin layer over these.
 
+>>> from rnnbook.experiments import EXPERIMENTS
 >>> sorted(EXPERIMENTS)
 ['adding', 'charlm', 'copy', 'reber', 'sine']
 """
@@ -330,6 +331,7 @@ EXPERIMENTS = {e.name: e for e in (
 def format_summary(result):
     """The result as a few aligned lines of text, ending with the verdict.
 
+    >>> from rnnbook.experiments import _result, format_summary
     >>> h = {"loss": [1.0], "grad_norm": [1.0], "eval": [{"step": 1, "mse": 0.5}], "seconds": 2.0}
     >>> r = _result("x", "Demo", {}, h, metric="mse", log_metric=True, lines={},
     ...             summary={"test MSE": "0.5"}, passed=False)

@@ -50,6 +50,8 @@ __all__ = ["adding_lab", "charlm_lab", "charlm_lab_for_text", "book_text_digest"
 def one_thread():
     """Run PyTorch on one CPU thread inside the block, then restore the previous setting.
 
+    >>> import torch
+    >>> from rnnbook.labs import one_thread
     >>> with one_thread():
     ...     torch.get_num_threads()
     1
@@ -65,6 +67,7 @@ def one_thread():
 def markdown_table(headers, rows):
     """A Markdown table from a header row and rows of cells (converted with ``str``).
 
+    >>> from rnnbook.labs import markdown_table
     >>> print(markdown_table(["model", "MSE"], [["LSTM", 0.001]]))
     | model | MSE |
     |---|---|
@@ -78,6 +81,7 @@ def markdown_table(headers, rows):
 def smooth(values, window):
     """Running mean over ``window`` values (the first ``window - 1`` points are dropped).
 
+    >>> from rnnbook.labs import smooth
     >>> smooth([1.0, 3.0, 5.0, 7.0], 2).tolist()
     [2.0, 4.0, 6.0]
     """
@@ -238,6 +242,7 @@ def _torch_char_lstm(train_codes, valid_codes, vocab, *, hidden, steps, batch_si
 def book_text_digest(docs=None):
     """SHA-256 of the book's prose: :func:`charlm_lab` is cached per version of the text.
 
+    >>> from rnnbook.labs import book_text_digest
     >>> len(book_text_digest())
     64
     """
@@ -398,6 +403,7 @@ LABS = {"adding": adding_lab, "charlm": charlm_lab, "reber": reber_lab, "sine": 
 def is_cached(name):
     """Whether lab ``name`` (a key of :data:`LABS`), with the settings its page uses, is on disk.
 
+    >>> from rnnbook.labs import is_cached
     >>> is_cached("sine") in (True, False)
     True
     """
@@ -417,6 +423,7 @@ def precompute(names=None, processes=2):
     process is also limited to one BLAS thread, so that the two do not fight
     over the cores. Returns the names of the labs it computed.
 
+    >>> from rnnbook.labs import precompute
     >>> precompute(["nonsense"])
     Traceback (most recent call last):
     ...

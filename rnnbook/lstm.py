@@ -14,6 +14,8 @@ The four gates are stacked by rows, in PyTorch's order i, f, g, o: ``W_ih`` is
 (4H, D) with W_ii in rows 0:H, W_if in H:2H, W_ig in 2H:3H and W_io in 3H:4H.
 The state is the pair (h, c). Shapes as in :mod:`rnnbook.rnn`.
 
+>>> import numpy as np
+>>> from rnnbook.lstm import init, forward, backward
 >>> params = init(3, 5, rng=0)
 >>> hs, (h, c), cache = forward(np.ones((4, 2, 3)), None, params)
 >>> hs.shape, h.shape, c.shape
@@ -64,6 +66,7 @@ class Params(rnn.Params):
         b_ih: input bias (4H,).
         b_hh: hidden bias (4H,).
 
+    >>> from rnnbook.lstm import init
     >>> init(3, 5, rng=0)
     lstm.Params(W_ih=(20, 3), W_hh=(20, 5), b_ih=(20,), b_hh=(20,), dtype=float64)
     """
@@ -107,6 +110,8 @@ def sigmoid(x, out=None):
         x: an array (or a number).
         out: where to write the result (may be ``x`` itself), or None for a new array.
 
+    >>> import numpy as np
+    >>> from rnnbook.lstm import sigmoid
     >>> sigmoid(np.array([-1e4, 0.0, 1e4]))
     array([0. , 0.5, 1. ])
     """
@@ -120,6 +125,8 @@ def sigmoid(x, out=None):
 def split_gates(a):
     """The four blocks i, f, g, o of a gate-stacked array (..., 4H), as views (..., H).
 
+    >>> import numpy as np
+    >>> from rnnbook.lstm import split_gates
     >>> i, f, g, o = split_gates(np.arange(8.0))
     >>> f, o
     (array([2., 3.]), array([6., 7.]))
@@ -142,6 +149,8 @@ def gates(a, out=None):
     Returns:
         i, f, g, o: four (B, H) views into ``out``.
 
+    >>> import numpy as np
+    >>> from rnnbook.lstm import gates
     >>> i, f, g, o = gates(np.zeros((2, 4 * 3)))
     >>> float(i[0, 0]), float(g[0, 0])
     (0.5, 0.0)
@@ -168,6 +177,7 @@ def init(input_size, hidden_size, rng=None, dtype=np.float64, *, forget_bias=Non
             ``b_ih`` is set to it and that of ``b_hh`` to 0, so the effective forget
             bias b_if + b_hf equals it. Jozefowicz, Zaremba & Sutskever (2015) use 1.
 
+    >>> from rnnbook.lstm import init
     >>> params = init(3, 2, rng=0, forget_bias=1.0)
     >>> params.b_ih[2:4] + params.b_hh[2:4]
     array([1., 1.])
@@ -229,6 +239,8 @@ def step(x, state, params):
     Returns:
         The new state (h_t, c_t).
 
+    >>> import numpy as np
+    >>> from rnnbook.lstm import step, init
     >>> h, c = step(np.ones((2, 3)), None, init(3, 4, rng=0))
     >>> h.shape, c.shape
     ((2, 4), (2, 4))
@@ -261,6 +273,8 @@ def forward(xs, state, params):
         cache: a :class:`Cache` for :func:`backward`.
         ``hs``, ``h`` and ``c`` are views into the cache: read them, do not write into them.
 
+    >>> import numpy as np
+    >>> from rnnbook.lstm import init, forward, step
     >>> params = init(3, 4, rng=0)
     >>> xs = np.ones((5, 2, 3))
     >>> hs, (h, c), cache = forward(xs, None, params)
@@ -339,6 +353,8 @@ def backward(dhs, cache, d_state=None):
         dxs: ∂L/∂x_t (T, B, D);
         (dh0, dc0): ∂L/∂h_0 and ∂L/∂c_0, each (B, H).
 
+    >>> import numpy as np
+    >>> from rnnbook.lstm import init, forward, backward
     >>> params = init(3, 4, rng=0)
     >>> hs, (h, c), cache = forward(np.ones((5, 2, 3)), None, params)
     >>> d_state = (np.zeros_like(h), np.ones_like(c))

@@ -12,6 +12,8 @@ PyTorch's default: ``xs`` is (T, B, D).
 :mod:`rnnbook.rnn`, :mod:`rnnbook.lstm` and :mod:`rnnbook.gru` share one
 contract: ``Params``, ``init``, ``step``, ``forward`` and ``backward``.
 
+>>> import numpy as np
+>>> from rnnbook.rnn import init, forward, backward
 >>> params = init(3, 5, rng=0)
 >>> xs = np.ones((4, 2, 3))
 >>> hs, h, cache = forward(xs, None, params)
@@ -63,6 +65,7 @@ class Params:
         b_ih: input bias (G·H,).
         b_hh: hidden bias (G·H,).
 
+    >>> from rnnbook.rnn import init
     >>> params = init(3, 5, rng=0)
     >>> params
     rnn.Params(W_ih=(5, 3), W_hh=(5, 5), b_ih=(5,), b_hh=(5,), dtype=float64)
@@ -98,6 +101,7 @@ class Params:
     def arrays(self):
         """The four arrays as a dict ``{"W_ih": W_ih, "W_hh": W_hh, ...}`` (no copies).
 
+        >>> from rnnbook.rnn import init
         >>> list(init(3, 5, rng=0).arrays())
         ['W_ih', 'W_hh', 'b_ih', 'b_hh']
         """
@@ -106,6 +110,7 @@ class Params:
     def zeros_like(self):
         """Parameters of the same shapes and dtype, all zero (e.g. to accumulate gradients).
 
+        >>> from rnnbook.rnn import init
         >>> float(init(3, 5, rng=0).zeros_like().W_hh.sum())
         0.0
         """
@@ -114,6 +119,7 @@ class Params:
     def copy(self):
         """A deep copy: new arrays holding the same numbers.
 
+        >>> from rnnbook.rnn import init
         >>> params = init(3, 5, rng=0)
         >>> params.copy().W_ih is params.W_ih, bool((params.copy().W_ih == params.W_ih).all())
         (False, True)
@@ -132,6 +138,8 @@ class Params:
         Raises ``TypeError`` for another type (say LSTM weights given to the GRU) or
         mixed dtypes, ``ValueError`` for a wrong shape or a non-finite weight.
 
+        >>> import numpy as np
+        >>> from rnnbook.rnn import Params, init
         >>> Params.check(init(3, 5, rng=0))
         {'H': 5, 'D': 3}
         >>> Params.check(Params(np.zeros((5, 3)), np.zeros((5, 4)), np.zeros(5), np.zeros(5)))
@@ -163,6 +171,7 @@ class Params:
         projection, for the LSTM); ``batch_first`` does not matter. Arrays are copies,
         of the module's dtype (float32 or float64).
 
+        >>> from rnnbook.rnn import Params
         >>> import torch
         >>> Params.from_torch(torch.nn.RNN(3, 5, dtype=torch.float64))
         rnn.Params(W_ih=(5, 3), W_hh=(5, 5), b_ih=(5,), b_hh=(5,), dtype=float64)
@@ -201,6 +210,7 @@ class Params:
         Its dtype is the params' (``torch.float64`` for float64), and the round trip
         through :meth:`from_torch` is exact. Torch's random generator is not touched.
 
+        >>> from rnnbook.rnn import init
         >>> module = init(3, 5, rng=0).to_torch()
         >>> module
         RNN(3, 5)
@@ -251,6 +261,8 @@ def init(input_size, hidden_size, rng=None, dtype=np.float64):
         rng: None, an int seed or a ``numpy.random.Generator``.
         dtype: float64 (default) or float32.
 
+    >>> import numpy as np
+    >>> from rnnbook.rnn import init
     >>> params = init(3, 4, rng=0)
     >>> bool(np.abs(params.W_hh).max() <= 1 / np.sqrt(4))
     True
@@ -299,6 +311,8 @@ def step(x, state, params):
     Returns:
         The new hidden state h_t (B, H).
 
+    >>> import numpy as np
+    >>> from rnnbook.rnn import init, step
     >>> params = init(3, 4, rng=0)
     >>> step(np.ones((2, 3)), None, params).shape
     (2, 4)
@@ -327,6 +341,8 @@ def forward(xs, state, params):
         cache: a :class:`Cache` for :func:`backward`.
         ``hs`` and ``h`` are views into the cache: read them, do not write into them.
 
+    >>> import numpy as np
+    >>> from rnnbook.rnn import init, forward, step
     >>> params = init(3, 4, rng=0)
     >>> xs = np.ones((5, 2, 3))
     >>> hs, h, cache = forward(xs, None, params)
@@ -395,6 +411,8 @@ def backward(dhs, cache, d_state=None):
         dxs: ∂L/∂x_t (T, B, D);
         dh0: ∂L/∂h_0 (B, H).
 
+    >>> import numpy as np
+    >>> from rnnbook.rnn import init, forward, backward
     >>> params = init(3, 4, rng=0)
     >>> hs, h, cache = forward(np.ones((5, 2, 3)), None, params)
     >>> grads, dxs, dh0 = backward(np.zeros_like(hs), cache, d_state=np.ones_like(h))
