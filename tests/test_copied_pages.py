@@ -167,28 +167,30 @@ def found_in(text: str, sources: dict):
 
 
 def origin(text: str, sources: dict):
-    """``(file, excerpt)`` when the block is code embedded from the package, else None.
+    """Where a block's code comes from: ``(file, excerpt, names)``, or None for code the page wrote.
 
-    A block is embedded when each of its top-level statements is in a package file (a
-    block may show two sections). ``excerpt`` is true for a block from inside a function:
-    indented in the source and not a whole definition (a method shown alone is a function
-    a reader can copy)."""
+    ``file`` holds the first of its top-level statements found in the package (a block
+    may show two sections), ``names`` maps the definitions found there to their file (each
+    is checked as the package's code; any other as the page's own). ``excerpt`` is true for a block
+    from inside a function: indented in the source and not a whole definition (a method
+    shown alone is a function a reader can copy)."""
     try:
         statements = ast.parse(text).body
     except SyntaxError:
         return None
-    found = []
+    lines, found, names = text.splitlines(), [], {}
     for node in statements:
         start = node.lineno - 1 - len(getattr(node, "decorator_list", []))
-        segment = "\n".join(text.splitlines()[start : node.end_lineno])
-        place = found_in(segment, sources)
-        if place is None:
-            return None
-        found.append((place, isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))))
+        place = found_in("\n".join(lines[start : node.end_lineno]), sources)
+        definition = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        if place is not None:
+            found.append((place, definition))
+            if definition:
+                names[node.name] = place[0]
     if not found:
         return None
     ((name, indent), definition) = found[0]
-    return name, bool(indent) and not definition
+    return name, bool(indent) and not definition and len(found) == len(statements), names
 
 
 def page_units(path: str, parser: CodeBlocks, sources: dict):
@@ -198,7 +200,8 @@ def page_units(path: str, parser: CodeBlocks, sources: dict):
     units, current, key = [], None, object()
     for number, block in enumerate(parser.blocks, 1):
         found = origin(block["text"], sources) if block["language"] == "python" else None
-        block = dict(block, number=number, embedded=found and found[0], excerpt=bool(found and found[1]))
+        block = dict(block, number=number, embedded=found and found[0], excerpt=bool(found and found[1]),
+                     package_names=found[2] if found else {})
         group = block["group"] if api else None
         if current is None or group != key:
             current, key = [], group
@@ -223,15 +226,17 @@ def label(block):
     return f"block {block['number']} ({block['language']}, starting {first.strip()[:70]!r})"
 
 
-def functions(table, tree):
-    """(name, global names it uses, names it calls) of every function a block defines."""
+def functions(table, tree, top=None):
+    """(name, top-level definition it is in, global names it uses, names it calls) of
+    every function a block defines."""
     nodes = {n.name: n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
     for child in table.get_children():
+        outer = top or child.get_name()
         if child.get_type() == "function":
             node = nodes.get(child.get_name())
             calls = called_names(node) if node is not None else set()
-            yield child.get_name(), child.get_globals(), calls
-        yield from functions(child, tree)
+            yield child.get_name(), outer, child.get_globals(), calls
+        yield from functions(child, tree, outer)
 
 
 def called_names(tree):
@@ -241,7 +246,7 @@ def called_names(tree):
 helpers = request["helpers"]
 for unit in request["units"]:
     ns = {"__name__": "__main__", "__builtins__": builtins}
-    defined = []  # (block, function name, the global names it needs)
+    defined = []  # (block, function name, the global names it needs, file it is embedded from)
     for block in unit:
         text, name = block["text"], f"{page} block {block['number']}"
         try:
@@ -256,22 +261,23 @@ for unit in request["units"]:
             elif block["excerpt"]:
                 # An excerpt of a function cannot run alone: the helpers it calls must be shown.
                 called = called_names(ast.parse(text, name))
-                defined.append((block, "this excerpt", {n for n in called if n in helpers}))
+                defined.append((block, "this excerpt", {n for n in called if n in helpers}, block["embedded"]))
             else:
                 code = compile(text, name, "exec")
-                for function, names, calls in functions(symtable.symtable(text, name, "exec"), ast.parse(text, name)):
+                for function, top, names, calls in functions(symtable.symtable(text, name, "exec"), ast.parse(text, name)):
                     # Code the page writes must run whole; code embedded from the package
                     # must show the helpers it calls (its checks and plumbing are the package's).
-                    needed = set(names) if not block["embedded"] else {n for n in calls if n in helpers}
-                    defined.append((block, function + "()", needed))
+                    embedded = block["package_names"].get(top)
+                    needed = {n for n in calls if n in helpers} if embedded else set(names)
+                    defined.append((block, function + "()", needed, embedded))
                 exec(code, ns)
         except Exception:
             failures.append(f"{label(block)} raised:\n" + traceback.format_exc(limit=-3))
     known = set(ns) | set(dir(builtins))
-    for block, function, names in defined:
+    for block, function, names, embedded in defined:
         missing = sorted(set(names) - known)
         if missing:
-            where = f", embedded from {block['embedded']}," if block["embedded"] else ""
+            where = f", embedded from {embedded}," if embedded else ""
             shown = ", ".join(f"{n} (shown by {' or '.join(helpers[n])})" if n in helpers else n for n in missing)
             failures.append(f"{label(block)}{where} {function} uses {shown}: the page never defines it")
 with open(request["result"], "w", encoding="utf-8") as result:
