@@ -197,15 +197,28 @@ SEARCHES = [("", "dimenticanza", "/lstm/"), ("en/", "forget gate", "/en/lstm/")]
 CONCURRENT_PAGES = 2
 
 
+# WCAG 2 A and AA, and axe-core's best practices (landmarks, headings, names of dialogs...).
+AXE_TAGS = ["wcag2a", "wcag2aa", "best-practice"]
+
+
 def axe_arguments(path):
     """axe-core's context and options for one page."""
-    options = {"resultTypes": ["violations"], "runOnly": ["wcag2a", "wcag2aa"]}
+    options = {"resultTypes": ["violations"], "runOnly": AXE_TAGS}
     if path in CONTRAST_PAGES:
         return None, options  # the whole document
     # Elsewhere the page's own content: header, navigation and footer are the same
     # template on every page and are checked whole on the pages above.
     options["rules"] = {rule: {"enabled": False} for rule in STYLE_RULES}
     return {"include": [["article"]]}, options
+
+
+def serious(results):
+    """axe-core's serious and critical violations in ``results``, one line each."""
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {len(v['nodes'])} element(s), e.g. {v['nodes'][0]['html'][:120]}"
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 class Tab:
@@ -264,11 +277,7 @@ class Tab:
         await page.add_script_tag(url=self.server + AXE_PATH)
         context, options = axe_arguments(path)
         results = await page.evaluate("([context, options]) => axe.run(context || document, options)", [context, options])
-        return [
-            f"{v['id']} ({v['impact']}): {v['help']} — {len(v['nodes'])} element(s), e.g. {v['nodes'][0]['html'][:120]}"
-            for v in results["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
+        return serious(results)
 
     async def search(self, language, query):
         """Type ``query`` in the search box of the ``language`` home page; return the result links."""
