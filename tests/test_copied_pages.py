@@ -128,9 +128,8 @@ def site_pages():
     return pages
 
 
+# A section of the package (``# --8<-- [start:name]`` ... ``[end:name]``), and any marker line.
 SECTION = re.compile(r"^[ \t]*# --8<-- \[start:(\w+)\]\n(.*?)^[ \t]*# --8<-- \[end:\1\]", re.M | re.S)
-
-
 MARKER = re.compile(r"^[ \t]*# --8<-- \[(?:start|end):\w+\][ \t]*\n", re.M)
 
 
@@ -170,10 +169,10 @@ def origin(text: str, sources: dict):
     """Where a block's code comes from: ``(file, excerpt, names)``, or None for code the page wrote.
 
     ``file`` holds the first of its top-level statements found in the package (a block
-    may show two sections), ``names`` maps the definitions found there to their file (each
-    is checked as the package's code; any other as the page's own). ``excerpt`` is true for a block
-    from inside a function: indented in the source and not a whole definition (a method
-    shown alone is a function a reader can copy)."""
+    may show two sections); ``names`` maps the definitions found there to their file (each
+    is checked as the package's code, any other as the page's own); ``excerpt`` is true
+    for a block from inside a function: indented in the source and not a whole definition
+    (a method shown alone is a function a reader can copy)."""
     try:
         statements = ast.parse(text).body
     except SyntaxError:
@@ -292,11 +291,16 @@ def run_page(path: str, units, tmp_root: Path):
     environment = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg", OMP_NUM_THREADS="1")
     report = tmp_root / (folder.name + ".json")
     start = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-W", "error::RuntimeWarning", "-c", RUNNER],
-        input=json.dumps({"page": "/" + path, "units": units, "helpers": HELPERS, "result": str(report)}),
-        capture_output=True, text=True, cwd=folder, env=environment, timeout=PAGE_TIMEOUT_S,
-    )
+    try:
+        result = subprocess.run(
+            # RuntimeWarning is an error, as in the project's tests (pyproject.toml): an overflow
+            # or a division by zero in a page's code is a bug, even if the page runs on.
+            [sys.executable, "-W", "error::RuntimeWarning", "-c", RUNNER],
+            input=json.dumps({"page": "/" + path, "units": units, "helpers": HELPERS, "result": str(report)}),
+            capture_output=True, text=True, cwd=folder, env=environment, timeout=PAGE_TIMEOUT_S,
+        )
+    except subprocess.TimeoutExpired:
+        return [f"its code ran for more than {PAGE_TIMEOUT_S} s"], PAGE_TIMEOUT_S
     seconds = time.perf_counter() - start
     if result.returncode != 0 or not report.exists():
         return [f"the interpreter ended with status {result.returncode}:\n{result.stderr[-2000:]}"], seconds

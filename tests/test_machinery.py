@@ -4,7 +4,8 @@ Each test builds a small copy of the book in a temporary folder (the real
 configuration, hooks and package, a few pages) with one deliberate breakage,
 and checks that the build or the test run fails for that reason. A control
 build of the same copy without breakage must pass, so the failures are not
-caused by the copy itself.
+caused by the copy itself. The accessibility check needs a browser: it is tried on one
+small page instead, with and without the fault.
 """
 
 from __future__ import annotations
