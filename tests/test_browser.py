@@ -199,6 +199,14 @@ CONCURRENT_PAGES = 2
 
 # WCAG 2 A and AA, and axe-core's best practices (landmarks, headings, names of dialogs...).
 AXE_TAGS = ["wcag2a", "wcag2aa", "best-practice"]
+# Best practices about the document as a whole (its landmarks, its first heading, a skip
+# link): they mean nothing inside one page's article, and run on the whole-page checks.
+DOCUMENT_RULES = (
+    "region", "landmark-banner-is-top-level", "landmark-complementary-is-top-level",
+    "landmark-contentinfo-is-top-level", "landmark-main-is-top-level", "landmark-no-duplicate-banner",
+    "landmark-no-duplicate-contentinfo", "landmark-no-duplicate-main", "landmark-one-main",
+    "landmark-unique", "page-has-heading-one", "skip-link", "meta-viewport-large",
+)
 
 
 def axe_arguments(path):
@@ -207,8 +215,9 @@ def axe_arguments(path):
     if path in CONTRAST_PAGES:
         return None, options  # the whole document
     # Elsewhere the page's own content: header, navigation and footer are the same
-    # template on every page and are checked whole on the pages above.
-    options["rules"] = {rule: {"enabled": False} for rule in STYLE_RULES}
+    # template on every page and are checked whole on the pages above, with the rules
+    # about the whole document.
+    options["rules"] = {rule: {"enabled": False} for rule in STYLE_RULES + DOCUMENT_RULES}
     return {"include": [["article"]]}, options
 
 
