@@ -45,6 +45,8 @@ LOSSES = {"cross_entropy": layers.softmax_cross_entropy, "mse": layers.mse}
 def global_norm(grads):
     """The Euclidean norm of all gradients together, ‖g‖ = sqrt(Σ_i Σ g_i²).
 
+    >>> import numpy as np
+    >>> from rnnbook.bptt import global_norm
     >>> global_norm([np.array([3.0]), {"b": np.array([4.0])}])
     5.0
     """
@@ -69,6 +71,8 @@ def clip_grad_norm(grads, max_norm):
     Returns:
         The norm before clipping, a Python float.
 
+    >>> import numpy as np
+    >>> from rnnbook.bptt import clip_grad_norm
     >>> g = {"W": np.array([3.0, 4.0])}
     >>> clip_grad_norm(g, 1.0), g["W"]
     (5.0, array([0.6, 0.8]))
@@ -185,6 +189,7 @@ def chunked_bptt(model, params, out_params, xs, targets, k, *, loss="cross_entro
 def backprop_times(T, k1):
     """The steps t = k1, 2·k1, ... (and T) after which BPTT(k1, k2) backpropagates.
 
+    >>> from rnnbook.bptt import backprop_times
     >>> backprop_times(10, 4)
     [4, 8, 10]
     """

@@ -17,6 +17,7 @@ The cache lives in ``.cache/rnnbook`` beside the repository's ``pyproject.toml``
 (or ``~/.cache/rnnbook`` for an installed package); the environment variable
 ``RNNBOOK_CACHE`` overrides the folder.
 
+>>> from rnnbook.cache import memoize
 >>> @memoize
 ... def square(x):
 ...     return x * x

@@ -223,6 +223,7 @@ def _qualname(cls):
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
+# --8<-- [start:sigmoid]
 def sigmoid(x, out=None):
     """The logistic function σ(x) = 1 / (1 + e^{-x}), for any x.
 
@@ -234,12 +235,15 @@ def sigmoid(x, out=None):
         x: an array (or a number).
         out: where to write the result (may be ``x`` itself), or None for a new array.
 
+    >>> import numpy as np
+    >>> from rnnbook.cell import sigmoid
     >>> sigmoid(np.array([-1e4, 0.0, 1e4]))
     array([0. , 0.5, 1. ])
     """
     with np.errstate(over="ignore"):
         e = np.exp(-x)
     return np.divide(1, 1 + e, out=out)
+# --8<-- [end:sigmoid]
 
 
 def check_state(name, state, dims, n_states):

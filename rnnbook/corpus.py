@@ -10,6 +10,7 @@ chapter changes (a test fails until it is). :func:`load_book_text` reads it,
 :func:`tbptt_chunks` cut the text into the chunks that truncated backpropagation
 through time trains on (Williams & Peng 1990).
 
+>>> from rnnbook.corpus import Vocab
 >>> vocab = Vocab.from_text("ciao, mondo")
 >>> vocab.decode(vocab.encode("mondo"))
 'mondo'
@@ -81,6 +82,7 @@ def markdown_prose(markdown):
     admonitions, tabs and API directives (``!!!``, ``???``, ``===``, ``:::``); keeps
     the text of links.
 
+    >>> from rnnbook.corpus import markdown_prose
     >>> page = "---\\ntitle: x\\n---\\nUna *rete*.\\n```python\\nx = 1\\n```\\n<br>Vedi [qui](a.md).\\n"
     >>> markdown_prose(page)
     'Una *rete*.\\nVedi qui.\\n'
@@ -112,6 +114,7 @@ def book_pages(docs_dir, language="both"):
     Raises:
         FileNotFoundError: the folder does not exist, or holds no page in that language.
 
+    >>> from rnnbook.corpus import book_pages
     >>> book_pages("/nonexistent")
     Traceback (most recent call last):
     ...
@@ -181,6 +184,7 @@ class Vocab:
     Sorting makes the mapping deterministic, so the same text always gives the
     same integer codes.
 
+    >>> from rnnbook.corpus import Vocab
     >>> v = Vocab.from_text("abba")
     >>> v.chars, len(v)
     ('ab', 2)
@@ -222,6 +226,8 @@ class Vocab:
 def split(codes, valid_fraction=0.1):
     """Split a stream into a training head and a validation tail.
 
+    >>> import numpy as np
+    >>> from rnnbook.corpus import split
     >>> train, valid = split(np.arange(10), 0.2)
     >>> train.tolist(), valid.tolist()
     ([0, 1, 2, 3, 4, 5, 6, 7], [8, 9])
@@ -239,6 +245,8 @@ def stream_layout(codes, batch_size):
     dropped. Each row is read left to right, so the state reached at the end of a
     chunk is the right starting state for the next chunk of the same row.
 
+    >>> import numpy as np
+    >>> from rnnbook.corpus import stream_layout
     >>> stream_layout(np.arange(10), 3)
     array([[0, 1, 2],
            [3, 4, 5],
@@ -275,6 +283,8 @@ def tbptt_chunks(streams, chunk_len):
     one chunk to the next and cuts the gradient at the border: truncated BPTT
     with k1 = k2 = k in the notation of Williams & Peng (1990).
 
+    >>> import numpy as np
+    >>> from rnnbook.corpus import tbptt_chunks
     >>> [c.xs.T.tolist() for c in tbptt_chunks(np.arange(8).reshape(2, 4), 2)]
     [[[0, 1], [4, 5]], [[2], [6]]]
     >>> [c.ys.T.tolist() for c in tbptt_chunks(np.arange(8).reshape(2, 4), 2)]
@@ -293,6 +303,8 @@ def tbptt_chunks(streams, chunk_len):
 def endless_chunks(streams, chunk_len):
     """Repeat :func:`tbptt_chunks` forever, pass after pass (for a fixed number of steps).
 
+    >>> import numpy as np
+    >>> from rnnbook.corpus import endless_chunks
     >>> from itertools import islice
     >>> [c.reset for c in islice(endless_chunks(np.arange(8).reshape(2, 4), 2), 4)]
     [True, False, True, False]
@@ -304,6 +316,8 @@ def endless_chunks(streams, chunk_len):
 def unigram_entropy(codes, vocab_size):
     """Entropy of the character frequencies, in bits: the loss of a model with no context.
 
+    >>> import numpy as np
+    >>> from rnnbook.corpus import unigram_entropy
     >>> unigram_entropy(np.array([0, 1, 0, 1]), 2)
     1.0
     """

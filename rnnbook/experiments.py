@@ -8,6 +8,7 @@ formatted for printing (``summary``) and whether the pass line was reached. The
 labs (:mod:`rnnbook.labs`) call these functions and read ``metrics``. :func:`save_figures` draws the learning curve. The command line
 (``rnnbook run NAME``, see :mod:`rnnbook.__main__`) is a thin layer over these.
 
+>>> from rnnbook.experiments import EXPERIMENTS
 >>> sorted(EXPERIMENTS)
 ['adding', 'charlm', 'copy', 'dates', 'langid', 'negation', 'numbers', 'reber', 'scan', 'sine']
 """
@@ -597,6 +598,7 @@ EXPERIMENTS = {e.name: e for e in (
 def format_summary(result):
     """The result as a few aligned lines of text, ending with the verdict.
 
+    >>> from rnnbook.experiments import _result, format_summary
     >>> h = {"loss": [1.0], "grad_norm": [1.0], "eval": [{"step": 1, "mse": 0.5}], "seconds": 2.0}
     >>> r = _result("x", "Demo", {}, h, metric="mse", log_metric=True, lines={},
     ...             metrics={"mse": 0.5}, summary={"test MSE": "0.5"}, passed=False)

@@ -9,6 +9,8 @@ rounding of f, about 10⁻¹⁶·|f|/ε in float64. They balance near ε = 10⁻
 root of the machine epsilon), where the two gradients agree to eight digits or
 more. Run checks in float64: float32 has only seven digits to begin with.
 
+>>> import numpy as np
+>>> from rnnbook.gradcheck import check_gradient
 >>> x = np.array([1.0, 2.0, 3.0])
 >>> f = lambda: float(np.sum(x**3))
 >>> check_gradient(f, {"x": x}, {"x": 3 * x**2}) < 1e-8
@@ -31,6 +33,8 @@ def numerical_gradient(f, x, eps=1e-5):
     ``f`` takes no argument: it reads ``x``, which is changed in place, one entry at a
     time, then restored. Costs 2·x.size calls of f.
 
+    >>> import numpy as np
+    >>> from rnnbook.gradcheck import numerical_gradient
     >>> x = np.array([1.0, 2.0])
     >>> numerical_gradient(lambda: float(x[0] * x[1]), x)
     array([2., 1.])
@@ -57,6 +61,8 @@ def relative_error(analytic, numeric):
     Dividing entry by entry would blow up the error of the entries that are close
     to zero, where finite differences have only absolute accuracy.
 
+    >>> import numpy as np
+    >>> from rnnbook.gradcheck import relative_error
     >>> relative_error(np.array([1.0, 1e-9]), np.array([1.0, 2e-9]))
     1e-09
     """
@@ -80,6 +86,8 @@ def check_gradient(f, inputs, grads, eps=1e-5):
     Returns:
         The largest :func:`relative_error` over the inputs.
 
+    >>> import numpy as np
+    >>> from rnnbook.gradcheck import check_gradient
     >>> W = np.array([[1.0, 2.0], [3.0, 4.0]])
     >>> v = np.array([1.0, -1.0])
     >>> f = lambda: float(np.sum(np.tanh(W @ v)))

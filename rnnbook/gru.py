@@ -21,6 +21,8 @@ which needs a second product per step, after r_t is known. ``step`` and
 ``backward`` follows the variant recorded in the cache. Both variants use the same
 :class:`Params`; only the PyTorch one matches ``nn.GRU``.
 
+>>> import numpy as np
+>>> from rnnbook.gru import init, forward, backward
 >>> params = init(3, 5, rng=0)
 >>> hs, h, cache = forward(np.ones((4, 2, 3)), None, params)
 >>> grads, dxs, dh0 = backward(np.ones_like(hs), cache)
@@ -57,6 +59,7 @@ class Params(cell.Params):
         b_ih: input bias (3H,).
         b_hh: hidden bias (3H,).
 
+    >>> from rnnbook.gru import init
     >>> init(3, 5, rng=0)
     gru.Params(W_ih=(15, 3), W_hh=(15, 5), b_ih=(15,), b_hh=(15,), dtype=float64)
     """
@@ -90,6 +93,8 @@ class Cache:
 def split_gates(a):
     """The three blocks r, z, n of a gate-stacked array (..., 3H), as views (..., H).
 
+    >>> import numpy as np
+    >>> from rnnbook.gru import split_gates
     >>> r, z, n = split_gates(np.arange(6.0))
     >>> z
     array([2., 3.])
@@ -107,6 +112,7 @@ def init(input_size, hidden_size, rng=None, dtype=np.float64):
         rng: None, an int seed or a ``numpy.random.Generator``.
         dtype: float64 (default) or float32.
 
+    >>> from rnnbook.gru import init
     >>> init(3, 4, rng=0).W_ih.shape
     (12, 3)
     """
@@ -137,6 +143,8 @@ def step(x, state, params, *, variant="pytorch"):
     Returns:
         The new hidden state h_t (B, H).
 
+    >>> import numpy as np
+    >>> from rnnbook.gru import init, step
     >>> params = init(3, 4, rng=0)
     >>> step(np.ones((2, 3)), None, params).shape
     (2, 4)
@@ -176,6 +184,8 @@ def forward(xs, state, params, lengths=None, *, variant="pytorch"):
         cache: a :class:`Cache` for :func:`backward`.
         ``hs`` and ``h`` are views into the cache: read them, do not write into them.
 
+    >>> import numpy as np
+    >>> from rnnbook.gru import init, VARIANTS, forward, step
     >>> params = init(3, 4, rng=0)
     >>> xs = np.ones((5, 2, 3))
     >>> for variant in VARIANTS:
@@ -275,6 +285,8 @@ def backward(dhs, cache, d_state=None):
         dxs: ∂L/∂x_t (T, B, D);
         dh0: ∂L/∂h_0 (B, H).
 
+    >>> import numpy as np
+    >>> from rnnbook.gru import init, forward, backward
     >>> params = init(3, 4, rng=0)
     >>> hs, h, cache = forward(np.ones((5, 2, 3)), None, params, variant="cho")
     >>> grads, dxs, dh0 = backward(np.zeros_like(hs), cache, d_state=np.ones_like(h))

@@ -56,6 +56,7 @@ __all__ = ["adding_lab", "charlm_lab", "charlm_lab_for_text", "book_text_digest"
 def markdown_table(headers, rows):
     """A Markdown table from a header row and rows of cells (converted with ``str``).
 
+    >>> from rnnbook.labs import markdown_table
     >>> print(markdown_table(["model", "MSE"], [["LSTM", 0.001]]))
     | model | MSE |
     |---|---|
@@ -190,6 +191,7 @@ def numpy_char_rnn(train_codes, valid_codes, vocab_size, *, hidden=128, steps=30
 def book_text_digest(docs=None):
     """SHA-256 of the book's prose: :func:`charlm_lab` is cached per version of the text.
 
+    >>> from rnnbook.labs import book_text_digest
     >>> len(book_text_digest())
     64
     """
@@ -471,6 +473,7 @@ LABS = {"adding": adding_lab, "charlm": charlm_lab, "reber": reber_lab, "sine": 
 def is_cached(name):
     """Whether lab ``name`` (a key of :data:`LABS`), with the settings its page uses, is on disk.
 
+    >>> from rnnbook.labs import is_cached
     >>> is_cached("sine") in (True, False)
     True
     """
@@ -492,6 +495,7 @@ def precompute(names=None, processes=2):
     process is also limited to one BLAS thread, so that the two do not fight
     over the cores. Returns the names of the labs it computed.
 
+    >>> from rnnbook.labs import precompute
     >>> precompute(["nonsense"])
     Traceback (most recent call last):
     ...

@@ -13,6 +13,8 @@ Each layer has a ``forward`` that returns its output and a ``cache``, and a
 ``backward`` that takes the upstream gradient and the cache, in the style of
 Stanford's CS231n coursework. Each loss returns ``(loss, gradient)``.
 
+>>> import numpy as np
+>>> from rnnbook.layers import linear_init, linear_forward, softmax_cross_entropy, linear_backward
 >>> rng = np.random.default_rng(0)
 >>> out = linear_init(4, 3, rng=rng)
 >>> hs = rng.standard_normal((5, 2, 4))
@@ -48,6 +50,7 @@ class LinearParams:
     def from_torch(cls, linear):
         """Copy the weights of a ``torch.nn.Linear`` into numpy arrays.
 
+        >>> from rnnbook.layers import LinearParams
         >>> import torch
         >>> LinearParams.from_torch(torch.nn.Linear(4, 3)).W.shape
         (3, 4)
@@ -60,6 +63,7 @@ class LinearParams:
     def to_torch(self):
         """Return a ``torch.nn.Linear`` with a copy of these weights (same dtype).
 
+        >>> from rnnbook.layers import linear_init
         >>> linear = linear_init(4, 3, rng=0).to_torch()
         >>> linear.in_features, linear.out_features, linear.weight.dtype
         (4, 3, torch.float64)
@@ -81,6 +85,8 @@ class LinearParams:
     def copy(self):
         """A deep copy.
 
+        >>> import numpy as np
+        >>> from rnnbook.layers import linear_init
         >>> p = linear_init(2, 1, rng=0)
         >>> q = p.copy(); q.W[:] = 0
         >>> bool(np.all(p.W == 0)), p.zeros_like().b
@@ -106,6 +112,8 @@ def linear_init(hidden_size, output_size, rng=None, dtype=np.float64):
     Returns:
         LinearParams with W (O, H) and b (O,).
 
+    >>> import numpy as np
+    >>> from rnnbook.layers import linear_init
     >>> p = linear_init(16, 3, rng=0)
     >>> p.W.shape, p.b.shape, bool(np.abs(p.W).max() <= 1 / 4)
     ((3, 16), (3,), True)
@@ -171,6 +179,8 @@ def log_softmax(z, axis=-1):
     exponent ≤ 0, so nothing overflows; very negative exponents underflow to 0,
     which is harmless because the sum contains exp(0) = 1.
 
+    >>> import numpy as np
+    >>> from rnnbook.layers import log_softmax
     >>> log_softmax(np.array([0.0, 1e4]))
     array([-10000.,      0.])
     """
@@ -181,6 +191,8 @@ def log_softmax(z, axis=-1):
 def softmax(z, axis=-1):
     """softmax(z)_i = exp(z_i - max z) / Σ_j exp(z_j - max z), along ``axis``.
 
+    >>> import numpy as np
+    >>> from rnnbook.layers import softmax
     >>> softmax(np.array([-1e4, 0.0, 1e4]))
     array([0., 0., 1.])
     """
@@ -220,6 +232,8 @@ def softmax_cross_entropy(logits, targets):
         loss: a Python float.
         dlogits: gradient on the logits, the logits' shape and dtype.
 
+    >>> import numpy as np
+    >>> from rnnbook.layers import softmax_cross_entropy
     >>> loss, dz = softmax_cross_entropy(np.zeros((1, 2, 4)), np.array([[0, 3]]))
     >>> round(loss, 4), dz[0, 0]  # uniform over 4 classes: log 4
     (1.3863, array([-0.375,  0.125,  0.125,  0.125]))
@@ -253,6 +267,8 @@ def mse(ys, targets):
         loss: a Python float.
         dys: gradient on the predictions, the predictions' shape and dtype.
 
+    >>> import numpy as np
+    >>> from rnnbook.layers import mse
     >>> mse(np.array([[1.0, 2.0]]), np.array([[0.0, 0.0]]))
     (2.5, array([[1., 2.]]))
     """

@@ -14,6 +14,8 @@ The four gates are stacked by rows, in PyTorch's order i, f, g, o: ``W_ih`` is
 (4H, D) with W_ii in rows 0:H, W_if in H:2H, W_ig in 2H:3H and W_io in 3H:4H.
 The state is the pair (h, c). Shapes as in :mod:`rnnbook.cell`.
 
+>>> import numpy as np
+>>> from rnnbook.lstm import init, forward, backward
 >>> params = init(3, 5, rng=0)
 >>> hs, (h, c), cache = forward(np.ones((4, 2, 3)), None, params)
 >>> hs.shape, h.shape, c.shape
@@ -56,6 +58,7 @@ class Params(cell.Params):
         b_ih: input bias (4H,).
         b_hh: hidden bias (4H,).
 
+    >>> from rnnbook.lstm import init
     >>> init(3, 5, rng=0)
     lstm.Params(W_ih=(20, 3), W_hh=(20, 5), b_ih=(20,), b_hh=(20,), dtype=float64)
     """
@@ -86,15 +89,19 @@ class Cache:
     gates: np.ndarray
 
 
+# --8<-- [start:split_gates]
 def split_gates(a):
     """The four blocks i, f, g, o of a gate-stacked array (..., 4H), as views (..., H).
 
+    >>> import numpy as np
+    >>> from rnnbook.lstm import split_gates
     >>> i, f, g, o = split_gates(np.arange(8.0))
     >>> f, o
     (array([2., 3.]), array([6., 7.]))
     """
     H = a.shape[-1] // 4
     return a[..., :H], a[..., H : 2 * H], a[..., 2 * H : 3 * H], a[..., 3 * H :]
+# --8<-- [end:split_gates]
 
 
 # --8<-- [start:gates]
@@ -110,6 +117,8 @@ def gates(a, out=None):
     Returns:
         i, f, g, o: four (B, H) views into ``out``.
 
+    >>> import numpy as np
+    >>> from rnnbook.lstm import gates
     >>> i, f, g, o = gates(np.zeros((2, 4 * 3)))
     >>> float(i[0, 0]), float(g[0, 0])
     (0.5, 0.0)
@@ -136,6 +145,7 @@ def init(input_size, hidden_size, rng=None, dtype=np.float64, *, forget_bias=Non
             ``b_ih`` is set to it and that of ``b_hh`` to 0, so the effective forget
             bias b_if + b_hf equals it. Jozefowicz, Zaremba & Sutskever (2015) use 1.
 
+    >>> from rnnbook.lstm import init
     >>> params = init(3, 2, rng=0, forget_bias=1.0)
     >>> params.b_ih[2:4] + params.b_hh[2:4]
     array([1., 1.])
@@ -171,6 +181,8 @@ def step(x, state, params):
     Returns:
         The new state (h_t, c_t).
 
+    >>> import numpy as np
+    >>> from rnnbook.lstm import step, init
     >>> h, c = step(np.ones((2, 3)), None, init(3, 4, rng=0))
     >>> h.shape, c.shape
     ((2, 4), (2, 4))
@@ -204,6 +216,8 @@ def forward(xs, state, params, lengths=None):
         cache: a :class:`Cache` for :func:`backward`.
         ``hs``, ``h`` and ``c`` are views into the cache: read them, do not write into them.
 
+    >>> import numpy as np
+    >>> from rnnbook.lstm import init, forward, step
     >>> params = init(3, 4, rng=0)
     >>> xs = np.ones((5, 2, 3))
     >>> hs, (h, c), cache = forward(xs, None, params)
@@ -264,6 +278,8 @@ def backward(dhs, cache, d_state=None):
         dxs: ∂L/∂x_t (T, B, D);
         (dh0, dc0): ∂L/∂h_0 and ∂L/∂c_0, each (B, H).
 
+    >>> import numpy as np
+    >>> from rnnbook.lstm import init, forward, backward
     >>> params = init(3, 4, rng=0)
     >>> hs, (h, c), cache = forward(np.ones((5, 2, 3)), None, params)
     >>> d_state = (np.zeros_like(h), np.ones_like(c))

@@ -5,6 +5,7 @@ layer's ``LinearParams``, a dict of arrays, or a list of these. ``step(grads)``
 takes gradients of the same structure (what the ``backward`` functions
 return) and updates the parameter arrays in place, like ``torch.optim``.
 
+>>> from rnnbook.optim import SGD
 >>> import numpy as np
 >>> params = {"w": np.array([1.0, -2.0])}
 >>> opt = SGD(params, lr=0.1)
@@ -29,6 +30,8 @@ def parameters(tree):
     values are arrays, or a list or tuple of these. The arrays are returned
     themselves, not copies, so updating them in place updates ``tree``.
 
+    >>> import numpy as np
+    >>> from rnnbook.optim import parameters
     >>> parameters([{"a": np.zeros(2)}, np.ones(1)])
     [array([0., 0.]), array([1.])]
     """
@@ -48,6 +51,8 @@ def parameters(tree):
 def matching_grads(params, grads):
     """The arrays of ``grads``, checked to match ``params`` (a list of arrays) one to one.
 
+    >>> import numpy as np
+    >>> from rnnbook.optim import matching_grads
     >>> matching_grads([np.zeros((2, 3))], {"W": np.zeros((3, 3))})
     Traceback (most recent call last):
     ...
@@ -75,6 +80,8 @@ class SGD:
         lr: the learning rate, > 0.
         momentum: μ in [0, 1].
 
+    >>> import numpy as np
+    >>> from rnnbook.optim import SGD
     >>> w = np.array([1.0])
     >>> opt = SGD([w], lr=0.5, momentum=0.9)
     >>> opt.step([np.array([1.0])]); opt.step([np.array([1.0])])
@@ -114,6 +121,8 @@ class Adam:
         betas: (β1, β2), each in [0, 1).
         eps: ε > 0.
 
+    >>> import numpy as np
+    >>> from rnnbook.optim import Adam
     >>> w = np.array([1.0, 1.0])
     >>> opt = Adam([w], lr=0.1)
     >>> opt.step([np.array([3.0, -0.5])])

@@ -13,6 +13,8 @@ PyTorch's default: ``xs`` is (T, B, D).
 contract: ``Params``, ``init``, ``step``, ``forward`` and ``backward``; what does not
 depend on a cell's equations is in :mod:`rnnbook.cell`.
 
+>>> import numpy as np
+>>> from rnnbook.rnn import init, forward, backward
 >>> params = init(3, 5, rng=0)
 >>> xs = np.ones((4, 2, 3))
 >>> hs, h, cache = forward(xs, None, params)
@@ -46,7 +48,9 @@ class Params(cell.Params):
         b_ih: input bias (H,).
         b_hh: hidden bias (H,).
 
-    >>> init(3, 5, rng=0)
+    >>> from rnnbook.rnn import init
+    >>> params = init(3, 5, rng=0)
+    >>> params
     rnn.Params(W_ih=(5, 3), W_hh=(5, 5), b_ih=(5,), b_hh=(5,), dtype=float64)
     """
 
@@ -79,6 +83,8 @@ def init(input_size, hidden_size, rng=None, dtype=np.float64):
         rng: None, an int seed or a ``numpy.random.Generator``.
         dtype: float64 (default) or float32.
 
+    >>> import numpy as np
+    >>> from rnnbook.rnn import init
     >>> params = init(3, 4, rng=0)
     >>> bool(np.abs(params.W_hh).max() <= 1 / np.sqrt(4))
     True
@@ -107,6 +113,8 @@ def step(x, state, params):
     Returns:
         The new hidden state h_t (B, H).
 
+    >>> import numpy as np
+    >>> from rnnbook.rnn import init, step
     >>> params = init(3, 4, rng=0)
     >>> step(np.ones((2, 3)), None, params).shape
     (2, 4)
@@ -136,6 +144,8 @@ def forward(xs, state, params, lengths=None):
         cache: a :class:`Cache` for :func:`backward`.
         ``hs`` and ``h`` are views into the cache: read them, do not write into them.
 
+    >>> import numpy as np
+    >>> from rnnbook.rnn import init, forward, step
     >>> params = init(3, 4, rng=0)
     >>> xs = np.ones((5, 2, 3))
     >>> hs, h, cache = forward(xs, None, params)
@@ -184,6 +194,8 @@ def backward(dhs, cache, d_state=None):
         dxs: ∂L/∂x_t (T, B, D);
         dh0: ∂L/∂h_0 (B, H).
 
+    >>> import numpy as np
+    >>> from rnnbook.rnn import init, forward, backward
     >>> params = init(3, 4, rng=0)
     >>> hs, h, cache = forward(np.ones((5, 2, 3)), None, params)
     >>> grads, dxs, dh0 = backward(np.zeros_like(hs), cache, d_state=np.ones_like(h))

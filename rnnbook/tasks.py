@@ -6,6 +6,7 @@ inputs are (T, B, D) for T time steps, B sequences and D input features. Each ta
 also computes the loss of its trivial, memoryless baseline from the task's
 distribution, so a learning curve can be read against it.
 
+>>> from rnnbook.tasks import adding_problem, adding_baseline
 >>> data = adding_problem(100, 4, rng=0)
 >>> data.xs.shape, data.ys.shape
 ((100, 4, 2), (4, 1))
@@ -72,6 +73,8 @@ def adding_problem(seq_len, batch_size, rng=None, *, dtype=np.float32):
     Returns:
         ``AddingData(xs (T, B, 2), ys (B, 1), lengths (B,))``.
 
+    >>> import numpy as np
+    >>> from rnnbook.tasks import adding_problem
     >>> d = adding_problem(6, 3, rng=1)
     >>> d.xs[:, :, 1].sum(axis=0)           # two markers in every sequence
     array([2., 2., 2.], dtype=float32)
@@ -127,6 +130,8 @@ def adding_problem_hs(seq_len, batch_size, rng=None, *, variable_length=True, dt
         ``AddingData(xs (T_max, B, 2), ys (B, 1), lengths (B,))`` with
         T <= T_max <= T + T // 10.
 
+    >>> import numpy as np
+    >>> from rnnbook.tasks import adding_problem_hs
     >>> d = adding_problem_hs(100, 4, rng=0)
     >>> bool(d.lengths.min() >= 100 and d.lengths.max() <= 110)
     True
@@ -171,6 +176,7 @@ def adding_baseline(form="modern", seq_len=None):
     Returns:
         ``Baseline(prediction, mse)``.
 
+    >>> from rnnbook.tasks import adding_baseline
     >>> adding_baseline("modern")
     Baseline(prediction=1.0, mse=0.16666666666666666)
     >>> round(adding_baseline("hs", seq_len=100).mse, 5)
@@ -192,6 +198,8 @@ def adding_accuracy(predictions, targets, tolerance=0.04):
         predictions, targets: (B, 1) float arrays.
         tolerance: the largest accepted absolute error (0.04 in H&S 1997).
 
+    >>> import numpy as np
+    >>> from rnnbook.tasks import adding_accuracy
     >>> adding_accuracy(np.array([[0.5], [0.9]]), np.array([[0.51], [0.5]]))
     0.5
     """
@@ -236,6 +244,7 @@ def copy_task(delay, batch_size, rng=None, *, n_symbols=8, n_copy=10, dtype=np.f
     Returns:
         ``CopyData(xs (T + 2 n_copy, B, n_symbols + 2), ys (T + 2 n_copy, B))``.
 
+    >>> from rnnbook.tasks import copy_task
     >>> d = copy_task(5, 2, rng=0, n_copy=3)
     >>> d.xs.argmax(-1)[:, 0].tolist()     # 3 symbols, 4 blanks, delimiter, 3 blanks
     [7, 5, 3, 0, 0, 0, 0, 9, 0, 0, 0]
@@ -264,6 +273,7 @@ def copy_baseline(delay, *, n_symbols=8, n_copy=10):
     that with certainty), then the uniform distribution over the data symbols for the
     last n_copy steps: n_copy ln(n_symbols) / (T + 2 n_copy) nats per step.
 
+    >>> from rnnbook.tasks import copy_baseline
     >>> round(copy_baseline(100), 3)
     0.173
     """
@@ -276,6 +286,8 @@ def copy_baseline(delay, *, n_symbols=8, n_copy=10):
 def one_hot(tokens, n_classes, *, dtype=np.float32):
     """One-hot encode an integer array: (...) -> (..., n_classes).
 
+    >>> import numpy as np
+    >>> from rnnbook.tasks import one_hot
     >>> one_hot(np.array([2, 0]), 3)
     array([[0., 0., 1.],
            [1., 0., 0.]], dtype=float32)
@@ -314,6 +326,7 @@ def reber_string(rng=None):
         ``(string, legal)`` where ``legal[i]`` holds the symbols that may follow
         ``string[: i + 1]``; ``len(legal) == len(string) - 1``.
 
+    >>> from rnnbook.tasks import reber_string
     >>> reber_string(rng=0)
     ('BPVVE', ['TP', 'TV', 'PV', 'E'])
     """
@@ -338,6 +351,7 @@ def embedded_reber_string(rng=None):
     Returns:
         ``(string, legal)`` as in :func:`reber_string`.
 
+    >>> from rnnbook.tasks import embedded_reber_string
     >>> embedded_reber_string(rng=1)
     ('BTBPVVETE', ['TP', 'B', 'TP', 'TV', 'PV', 'E', 'T', 'E'])
 
@@ -381,6 +395,7 @@ def reber_batch(samples, *, ignore_index=-100, dtype=np.float32):
             ``cross_entropy``).
         dtype: dtype of the one-hot inputs.
 
+    >>> from rnnbook.tasks import reber_batch, embedded_reber_string, REBER_SYMBOLS
     >>> d = reber_batch([embedded_reber_string(rng=1)])
     >>> d.xs.shape, d.lengths.tolist()
     ((8, 1, 7), [8])
@@ -421,6 +436,8 @@ def reber_correct(scores, legal, lengths):
     Returns:
         (B,) bool array.
 
+    >>> import numpy as np
+    >>> from rnnbook.tasks import reber_correct
     >>> legal = np.array([[[True, True, False]]])
     >>> reber_correct(np.array([[[0.4, 0.5, 0.1]]]), legal, np.array([1])).tolist()
     [True]
@@ -480,6 +497,8 @@ def noisy_sine(seq_len, batch_size, rng=None, *, horizon=1, noise_std=0.1,
     Returns:
         ``SineData(xs (T, B, 1), ys (T, B, K), clean (T, B, K))``.
 
+    >>> import numpy as np
+    >>> from rnnbook.tasks import noisy_sine
     >>> d = noisy_sine(50, 2, rng=0, horizon=3)
     >>> d.xs.shape, d.ys.shape
     ((50, 2, 1), (50, 2, 3))
@@ -511,6 +530,7 @@ def persistence_mse(data):
 
     The memoryless baseline for :func:`noisy_sine`: predict x_t for every x_{t+1+k}.
 
+    >>> from rnnbook.tasks import noisy_sine, persistence_mse
     >>> d = noisy_sine(200, 8, rng=0, noise_std=0.0, periods=(1e6, 1e6))
     >>> persistence_mse(d) < 1e-8                      # a flat signal is easy
     True

@@ -5,6 +5,7 @@ pick their cell by name ("rnn", "lstm" or "gru") and take and return the
 recurrent state, so that truncated BPTT can carry it from one chunk to the next.
 The state is ``h`` (L, B, H) for RNN and GRU, ``(h, c)`` for the LSTM, with L layers.
 
+>>> from rnnbook.torch_models import SequenceRegressor
 >>> import torch
 >>> model = SequenceRegressor(2, 16, cell="lstm")
 >>> y, (h, c) = model(torch.zeros(100, 4, 2))
@@ -33,6 +34,7 @@ def make_rnn(cell, input_size, hidden_size, *, num_layers=1, forget_bias=None):
         forget_bias: for the LSTM only, an initial forget-gate bias (1.0 is the
             usual choice, Jozefowicz et al. 2015); None keeps PyTorch's initialisation.
 
+    >>> from rnnbook.torch_models import make_rnn
     >>> make_rnn("gru", 3, 8)
     GRU(3, 8)
     """
@@ -56,6 +58,8 @@ def set_forget_bias(lstm, value=1.0):
     each bias, and the effective bias is ``bias_ih + bias_hh``: we write ``value``
     into the first and zero into the second (Gers et al. 2000; Jozefowicz et al. 2015).
 
+    >>> from torch import nn
+    >>> from rnnbook.torch_models import set_forget_bias
     >>> lstm = set_forget_bias(nn.LSTM(2, 3))
     >>> (lstm.bias_ih_l0 + lstm.bias_hh_l0)[3:6].tolist()
     [1.0, 1.0, 1.0]
@@ -93,6 +97,8 @@ class CharLM(nn.Module):
         num_layers: L.
         forget_bias: see :func:`make_rnn`.
 
+    >>> import torch
+    >>> from rnnbook.torch_models import CharLM
     >>> lm = CharLM(10, 32, cell="gru")
     >>> logits, h = lm(torch.zeros(5, 2, dtype=torch.long))
     >>> tuple(logits.shape), tuple(h.shape)
@@ -152,6 +158,8 @@ class SequenceRegressor(RecurrentWithHead):
     the network only looks back. (The returned state is the one after the last,
     padded step.)
 
+    >>> import torch
+    >>> from rnnbook.torch_models import SequenceRegressor
     >>> model = SequenceRegressor(2, 8, cell="rnn")
     >>> y, h = model(torch.zeros(7, 3, 2), lengths=torch.tensor([7, 5, 6]))
     >>> tuple(y.shape)
@@ -176,6 +184,8 @@ class SequenceTagger(RecurrentWithHead):
     (O logits per step) and for forecasting a time series (O predicted values).
     With ``lengths`` (B,), the outputs on padding steps (t >= lengths[b]) are zero.
 
+    >>> import torch
+    >>> from rnnbook.torch_models import SequenceTagger
     >>> model = SequenceTagger(7, 16, 7, cell="lstm", forget_bias=1.0)
     >>> out, (h, c) = model(torch.zeros(12, 4, 7))
     >>> tuple(out.shape)

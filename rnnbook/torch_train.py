@@ -30,6 +30,8 @@ from ._validate import check_float, check_int
 def seed_everything(seed):
     """Seed torch (CPU and CUDA), numpy's global generator and Python's ``random``.
 
+    >>> import torch
+    >>> from rnnbook.torch_train import seed_everything
     >>> seed_everything(0); a = torch.rand(2)
     >>> seed_everything(0); torch.equal(a, torch.rand(2))
     True
@@ -43,6 +45,7 @@ def seed_everything(seed):
 def resolve_device(device="cpu"):
     """Turn "cpu", "cuda" or "cuda:N" into a ``torch.device``, checking that it exists.
 
+    >>> from rnnbook.torch_train import resolve_device
     >>> resolve_device("cpu")
     device(type='cpu')
     >>> resolve_device("tpu")
@@ -68,6 +71,8 @@ def resolve_device(device="cpu"):
 def to_tensor(array, device):
     """A numpy array (or tensor) as a tensor on ``device``: floats stay float, integers become int64.
 
+    >>> import numpy as np
+    >>> from rnnbook.torch_train import to_tensor
     >>> to_tensor(np.array([1, 2], dtype=np.int32), "cpu")
     tensor([1, 2])
     """
@@ -80,6 +85,8 @@ def to_tensor(array, device):
 def detach_state(state):
     """Cut the gradient at a chunk border, keeping the value: ``h`` or ``(h, c)``.
 
+    >>> import torch
+    >>> from rnnbook.torch_train import detach_state
     >>> h = torch.ones(1, requires_grad=True) * 2
     >>> detach_state((h, h))[0].requires_grad
     False
@@ -92,6 +99,8 @@ def detach_state(state):
 def sequence_cross_entropy(logits, targets, ignore_index=-100):
     """Mean cross-entropy (nats) over all steps: logits (T, B, V), targets (T, B).
 
+    >>> import torch
+    >>> from rnnbook.torch_train import sequence_cross_entropy
     >>> sequence_cross_entropy(torch.zeros(3, 2, 4), torch.zeros(3, 2, dtype=torch.long)).item()
     1.386...
     """
@@ -118,6 +127,9 @@ def train_step(model, optimizer, batch, loss_fn, state=None, max_norm=1.0, devic
         ``(loss, grad_norm, state)``: the loss and the gradient norm before
         clipping as floats, and the model's final state.
 
+    >>> import torch
+    >>> from torch import nn
+    >>> from rnnbook.torch_train import train_step
     >>> from rnnbook.torch_models import SequenceRegressor
     >>> from rnnbook.tasks import adding_problem
     >>> model = SequenceRegressor(2, 4)
@@ -194,6 +206,8 @@ def train(model, batches, loss_fn, *, steps, lr=3e-3, clip=1.0, carry_state=Fals
 def run_eval(model, evaluate):
     """Call ``evaluate(model)`` in eval mode without gradients; back to train mode after.
 
+    >>> from torch import nn
+    >>> from rnnbook.torch_train import run_eval
     >>> run_eval(nn.Linear(1, 1), lambda m: {"ok": 1.0})
     {'ok': 1.0}
     """
@@ -207,6 +221,7 @@ def run_eval(model, evaluate):
 def predict(model, batch, device="cpu"):
     """The model's outputs on one batch, as a numpy array (no gradients).
 
+    >>> from rnnbook.torch_train import predict
     >>> from rnnbook.torch_models import SequenceRegressor
     >>> from rnnbook.tasks import adding_problem
     >>> predict(SequenceRegressor(2, 4), adding_problem(10, 3, rng=0)).shape
@@ -225,6 +240,8 @@ def stream_loss(model, chunks, loss_fn, device="cpu"):
     Each chunk's loss is weighted by its number of targets, so the result is the
     mean over every character of the stream (for ``sequence_cross_entropy``).
 
+    >>> import numpy as np
+    >>> from rnnbook.torch_train import stream_loss, sequence_cross_entropy
     >>> from rnnbook.torch_models import CharLM
     >>> from rnnbook.corpus import tbptt_chunks
     >>> chunks = list(tbptt_chunks(np.zeros((2, 9), dtype=np.int64), 4))
@@ -253,6 +270,8 @@ def sample_next(logits, temperature=1.0, generator=None):
     ``temperature=None`` (greedy decoding). A temperature <= 0 is an error:
     softmax(logits / 0) is undefined.
 
+    >>> import torch
+    >>> from rnnbook.torch_train import sample_next
     >>> sample_next(torch.tensor([[0.0, 3.0, 1.0]]), temperature=None)
     tensor([1])
     >>> sample_next(torch.tensor([[0.0, 3.0]]), temperature=0)
@@ -276,6 +295,7 @@ def sample_text(model, vocab, prime, length, *, temperature=1.0, seed=0, device=
     The model reads the prime, then feeds each sampled character back in,
     carrying its state from step to step.
 
+    >>> from rnnbook.torch_train import sample_text
     >>> from rnnbook.corpus import Vocab
     >>> from rnnbook.torch_models import CharLM
     >>> vocab = Vocab.from_text("ab")
@@ -314,6 +334,8 @@ def rollout(model, xs, n_steps, device="cpu"):
     Returns:
         (n_steps, B, D) numpy array.
 
+    >>> import numpy as np
+    >>> from rnnbook.torch_train import rollout
     >>> from rnnbook.torch_models import SequenceTagger
     >>> rollout(SequenceTagger(1, 4, 1), np.zeros((5, 2, 1), np.float32), 3).shape
     (3, 2, 1)

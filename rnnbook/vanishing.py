@@ -15,6 +15,8 @@ the LSTM. Each example of a batch has its own Jacobians; one is enough to see
 the effect. Models are the modules :mod:`rnnbook.rnn`, :mod:`rnnbook.lstm`
 and :mod:`rnnbook.gru` with their ``Params`` (PyTorch layouts and gate orders).
 
+>>> import numpy as np
+>>> from rnnbook.vanishing import hidden_gradient_norms
 >>> from rnnbook import rnn
 >>> params = rnn.init(2, 8, rng=0)
 >>> norms = hidden_gradient_norms(rnn, params, np.zeros((20, 2)))
@@ -276,14 +278,18 @@ def cell_path_norms(params, xs, state=None, path="carousel"):
 # --8<-- [end:cell_path_norms]
 
 
+# --8<-- [start:spectral_norm]
 def spectral_norm(W):
     """The spectral norm ‖W‖₂: the largest singular value of W.
 
+    >>> import numpy as np
+    >>> from rnnbook.vanishing import spectral_norm
     >>> spectral_norm(np.array([[0.0, 2.0], [0.0, 0.0]]))
     2.0
     """
     check_array("W", W, shape=("M", "N"))
     return float(np.linalg.norm(W, 2))
+# --8<-- [end:spectral_norm]
 
 
 def spectral_radius(W):
@@ -291,6 +297,8 @@ def spectral_radius(W):
 
     ρ(W) ≤ ‖W‖₂, with equality for a normal (e.g. symmetric or orthogonal) matrix.
 
+    >>> import numpy as np
+    >>> from rnnbook.vanishing import spectral_radius
     >>> spectral_radius(np.array([[0.0, 2.0], [0.0, 0.0]]))  # nilpotent: ρ = 0 < ‖W‖₂ = 2
     0.0
     """
@@ -301,6 +309,8 @@ def spectral_radius(W):
 def scale_to_spectral_norm(W, s):
     """W rescaled so that its spectral norm is s: W · s / ‖W‖₂.
 
+    >>> import numpy as np
+    >>> from rnnbook.vanishing import scale_to_spectral_norm, spectral_norm
     >>> W = scale_to_spectral_norm(np.random.default_rng(0).standard_normal((5, 5)), 0.9)
     >>> round(spectral_norm(W), 12)
     0.9
@@ -317,6 +327,8 @@ def orthogonal(n, rng=None, gain=1.0, dtype=np.float64):
     diagonal moved into Q so that Q is uniformly distributed (as
     ``torch.nn.init.orthogonal_`` does).
 
+    >>> import numpy as np
+    >>> from rnnbook.vanishing import orthogonal
     >>> Q = orthogonal(4, rng=0)
     >>> bool(np.allclose(Q.T @ Q, np.eye(4)))
     True
@@ -332,6 +344,7 @@ def identity(n, gain=1.0, dtype=np.float64):
     """gain · I (n, n): the recurrent matrix of the IRNN of Le, Jaitly & Hinton (2015),
     a ReLU RNN with W_hh = I (or a scaled I) and zero biases.
 
+    >>> from rnnbook.vanishing import identity
     >>> identity(2, gain=0.5)
     array([[0.5, 0. ],
            [0. , 0.5]])
@@ -368,6 +381,8 @@ def pascanu_bound(W_hh, lags, activation="tanh"):
         eta: γ ‖W_hh‖₂, a float.
         bound: η ** lags.
 
+    >>> import numpy as np
+    >>> from rnnbook.vanishing import pascanu_bound, identity
     >>> eta, bound = pascanu_bound(identity(3, gain=2.0), np.arange(4), "sigmoid")
     >>> eta, bound
     (0.5, array([1.   , 0.5  , 0.25 , 0.125]))
@@ -400,6 +415,8 @@ def norms_vs_lag(activation="tanh", spectral_norms=None, T=60, H=32, D=4, seed=0
         A dict with ``lags`` (T + 1,), ``spectral_norms`` (S,), ``norms`` (S, T + 1)
         measured and ``bounds`` (S, T + 1) = η^L from ``pascanu_bound``.
 
+    >>> import numpy as np
+    >>> from rnnbook.vanishing import norms_vs_lag
     >>> data = norms_vs_lag("sigmoid", spectral_norms=(2.0,), T=10)
     >>> bool(np.all(data["norms"] <= data["bounds"] + 1e-12))
     True

@@ -197,15 +197,37 @@ SEARCHES = [("", "dimenticanza", "/lstm/"), ("en/", "forget gate", "/en/lstm/")]
 CONCURRENT_PAGES = 2
 
 
+# WCAG 2 A and AA, and axe-core's best practices (landmarks, headings, names of dialogs...).
+AXE_TAGS = ["wcag2a", "wcag2aa", "best-practice"]
+# Best practices about the document as a whole (its landmarks, its first heading, a skip
+# link): they mean nothing inside one page's article, and run on the whole-page checks.
+DOCUMENT_RULES = (
+    "region", "landmark-banner-is-top-level", "landmark-complementary-is-top-level",
+    "landmark-contentinfo-is-top-level", "landmark-main-is-top-level", "landmark-no-duplicate-banner",
+    "landmark-no-duplicate-contentinfo", "landmark-no-duplicate-main", "landmark-one-main",
+    "landmark-unique", "page-has-heading-one", "skip-link", "meta-viewport-large",
+)
+
+
 def axe_arguments(path):
     """axe-core's context and options for one page."""
-    options = {"resultTypes": ["violations"], "runOnly": ["wcag2a", "wcag2aa"]}
+    options = {"resultTypes": ["violations"], "runOnly": AXE_TAGS}
     if path in CONTRAST_PAGES:
         return None, options  # the whole document
     # Elsewhere the page's own content: header, navigation and footer are the same
-    # template on every page and are checked whole on the pages above.
-    options["rules"] = {rule: {"enabled": False} for rule in STYLE_RULES}
+    # template on every page and are checked whole on the pages above, with the rules
+    # about the whole document.
+    options["rules"] = {rule: {"enabled": False} for rule in STYLE_RULES + DOCUMENT_RULES}
     return {"include": [["article"]]}, options
+
+
+def serious(results):
+    """axe-core's serious and critical violations in ``results``, one line each."""
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {len(v['nodes'])} element(s), e.g. {v['nodes'][0]['html'][:120]}"
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 class Tab:
@@ -264,11 +286,7 @@ class Tab:
         await page.add_script_tag(url=self.server + AXE_PATH)
         context, options = axe_arguments(path)
         results = await page.evaluate("([context, options]) => axe.run(context || document, options)", [context, options])
-        return [
-            f"{v['id']} ({v['impact']}): {v['help']} — {len(v['nodes'])} element(s), e.g. {v['nodes'][0]['html'][:120]}"
-            for v in results["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
+        return serious(results)
 
     async def search(self, language, query):
         """Type ``query`` in the search box of the ``language`` home page; return the result links."""

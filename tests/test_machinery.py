@@ -4,7 +4,8 @@ Each test builds a small copy of the book in a temporary folder (the real
 configuration, hooks and package, a few pages) with one deliberate breakage,
 and checks that the build or the test run fails for that reason. A control
 build of the same copy without breakage must pass, so the failures are not
-caused by the copy itself.
+caused by the copy itself. The accessibility check needs a browser: it is tried on one
+small page instead, with and without the fault.
 """
 
 from __future__ import annotations
@@ -200,3 +201,60 @@ def test_rejected_italian_variant_fails_the_prose_check(tmp_path):
     result = prose_check(book)
     assert result.returncode != 0
     assert "1 failed" in result.stdout and "'lotto', write 'batch'" in result.stdout
+
+
+def copy_test(book):
+    """tests/test_copied_pages.py run on the copy's built site."""
+    (book / "tests").mkdir(exist_ok=True)
+    shutil.copy(ROOT / "tests" / "test_copied_pages.py", book / "tests")
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_copied_pages.py",
+         "-k", "runs_as_copied"],
+        capture_output=True,
+        text=True,
+        cwd=book,
+    )
+
+
+def test_page_showing_a_function_but_not_its_helper_fails_the_copy_test(tmp_path):
+    """The GRU step calls split_gates and sigmoid: a page that embeds the step must show both."""
+    book = make_book(tmp_path)
+    shown = '--8<-- "rnnbook/cell.py:sigmoid"\n\n--8<-- "rnnbook/gru.py:split_gates"\n\n--8<-- "rnnbook/gru.py:step"'
+    replace_in_pages(book, '--8<-- "rnnbook/rnn.py:step"', shown)
+    assert build(book).returncode == 0
+    control = copy_test(book)
+    assert control.returncode == 0, control.stdout[-3000:]
+    # The same rendered pages, where the function shown is no longer split_gates: a reader
+    # who copies them has a step that calls a split_gates nobody defined.
+    for page in ("index.html", "en/index.html"):
+        html = book / "site" / page
+        definition = '<span class="nf">split_gates</span>'
+        text = html.read_text(encoding="utf-8")
+        assert text.count(definition) == 1, page
+        html.write_text(text.replace(definition, '<span class="nf">split_gates_elsewhere</span>'), encoding="utf-8")
+    result = copy_test(book)
+    assert result.returncode != 0
+    assert "step() uses split_gates (shown by rnnbook/gru.py:split_gates" in result.stdout, result.stdout[-3000:]
+
+
+def test_dialog_without_a_name_fails_the_accessibility_check():
+    """axe-core, with the browser suite's rules, finds a dialog without an accessible name
+    (Material's search box before overrides/partials/search.html named it)."""
+    browser_suite = pytest.importorskip("test_browser")
+    if not Path(browser_suite.CHROMIUM).exists():
+        pytest.skip("Chromium not found: apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    page = '<!doctype html><html lang="en"><title>t</title><main><h1>t</h1><div role="dialog"{}><input aria-label="q"></div></main></html>'
+    _, options = browser_suite.axe_arguments("")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=browser_suite.CHROMIUM, args=browser_suite.CHROMIUM_FLAGS)
+        tab = browser.new_page()
+        found = {}
+        for name, label in (("unnamed", ""), ("named", ' aria-label="Search"')):
+            tab.set_content(page.format(label))
+            tab.add_script_tag(path=str(browser_suite.axe_script_file()))
+            found[name] = browser_suite.serious(tab.evaluate("options => axe.run(document, options)", options))
+        browser.close()
+    assert any(line.startswith("aria-dialog-name") for line in found["unnamed"]), found
+    assert not found["named"], found["named"]

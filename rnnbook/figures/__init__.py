@@ -14,6 +14,7 @@ number in a figure comes from code run at build time. Figures contain no
 words, only symbols, so one drawing serves both languages. They share one
 visual legend, :data:`STYLE`: the same colour always means the same model.
 
+>>> from rnnbook.figures import FIGURES, render_svg
 >>> sorted(FIGURES)[:1]
 ['activations']
 >>> render_svg("activations").startswith("<?xml")
