@@ -90,6 +90,7 @@ class Cache:
     hn: np.ndarray
 
 
+# --8<-- [start:split_gates]
 def split_gates(a):
     """The three blocks r, z, n of a gate-stacked array (..., 3H), as views (..., H).
 
@@ -101,6 +102,7 @@ def split_gates(a):
     """
     H = a.shape[-1] // 3
     return a[..., :H], a[..., H : 2 * H], a[..., 2 * H :]
+# --8<-- [end:split_gates]
 
 
 def init(input_size, hidden_size, rng=None, dtype=np.float64):
