@@ -404,7 +404,7 @@ def is_cached(name):
     if name not in LABS:
         raise ValueError(f"name: expected one of {', '.join(LABS)}, got {name!r}")
     if name == "charlm":
-        return charlm_lab_for_text.is_cached(book_text_digest())
+        return charlm_lab_for_text.is_cached(book_text_digest(), docs=None)  # as charlm_lab() calls it
     return LABS[name].is_cached()
 
 

@@ -263,3 +263,16 @@ def test_is_cached_follows_the_cache(own_cache, monkeypatch):
     calls = []
     monkeypatch.setattr(labs.LABS["adding"], "is_cached", lambda: calls.append(1) or True)
     assert labs.is_cached("adding") and calls
+
+
+def test_is_cached_sees_the_charlm_lab_the_page_computes(monkeypatch):
+    """The page calls ``labs.charlm_lab()``: once that ran, ``is_cached("charlm")`` must say so
+    (it used to look up another key, without the ``docs`` argument, and was always false).
+    The training is replaced by stubs here; the cache key depends on the call only."""
+    monkeypatch.setattr(labs, "numpy_char_rnn", lambda *a, **k: (None, None, {"loss_bits": [], "eval": []}))
+    monkeypatch.setattr(labs, "_numpy_sample", lambda *a, **k: "")
+    monkeypatch.setattr(labs, "_torch_char_lstm", lambda *a, **k: (None, {}))
+    monkeypatch.setattr(labs, "sample_text", lambda *a, **k: "")
+    assert not labs.is_cached("charlm")
+    labs.charlm_lab()
+    assert labs.is_cached("charlm")
