@@ -274,11 +274,20 @@ def test_precompute_checks_its_arguments():
         labs.is_cached("copy")
 
 
-def test_is_cached_follows_the_cache(own_cache, monkeypatch):
-    assert not labs.is_cached("adding")
-    calls = []
-    monkeypatch.setattr(labs.LABS["adding"], "is_cached", lambda: calls.append(1) or True)
-    assert labs.is_cached("adding") and calls
+FAKE_RUN = {"settings": {}, "history": {"loss": [0.1], "eval": [{"step": 1, "test_mse": 0.1}]}, "metric": "",
+            "lines": {}, "summary": {"|error| < 0.04": "50%"}, "passed": False, "solved_at_step": None,
+            "example": {}}
+
+
+@pytest.mark.parametrize("name", ["adding", "reber", "sine"])
+def test_is_cached_after_the_page_computes_the_lab(monkeypatch, name):
+    """``is_cached(name)`` is false, then true once ``LABS[name]()`` (the page's call) ran.
+    The training runs are replaced by a stub; the cache key depends on the call only."""
+    for run in ("run_adding", "run_reber", "run_sine"):
+        monkeypatch.setattr(labs, run, lambda **settings: FAKE_RUN)
+    assert not labs.is_cached(name)
+    labs.LABS[name]()
+    assert labs.is_cached(name)
 
 
 def test_is_cached_sees_the_charlm_lab_the_page_computes(monkeypatch):
