@@ -15,7 +15,7 @@ from rnnbook import gru, layers, lstm, rnn, tasks
 from rnnbook.figures import FIGURES, STYLE, plotted
 
 CHECKED = {"activations", "sine_states", "state_memory", "clipping_cliff", "gradient_norms_lag",
-           "adding_gradient"}
+           "adding_gradient", "truncated_gradient_by_lag", "lstm_cell_path", "lstm_vs_rnn_lag", "gru_gradient_lag"}
 
 
 def curves(axes, **match):
@@ -172,6 +172,102 @@ def test_adding_gradient_is_the_input_gradient_of_the_last_loss_by_autograd():
         (dxs,) = torch.autograd.grad(loss, xs)
         norms = torch.linalg.vector_norm(dxs.flip(0).reshape(100, -1), dim=1).numpy()
         np.testing.assert_allclose(line["y"], norms / norms[0], rtol=1e-8, atol=1e-300)
+
+
+def test_truncated_gradient_by_lag_is_autograd_with_the_state_detached_k_steps_back():
+    (ax,) = plotted("truncated_gradient_by_lag")
+    rng = np.random.default_rng(0)  # the figure's network and data (bptt.lag_setup), drawn again
+    params, out = rnn.init(4, 32, rng=rng), layers.linear_init(32, 3, rng=rng)
+    q, r = np.linalg.qr(rng.normal(size=(32, 32)))
+    params.W_hh[:] = q * np.sign(np.diag(r))
+    xs = 0.5 * rng.normal(size=(60, 16, 4))
+    target = torch.tensor(rng.integers(0, 3, size=16))
+    module = torch_elman(params)
+    for k in (10, 25, 60):
+        (line,) = [ln for ln in ax if ln["label"] == (f"$k = {k}$" if k < 60 else "$k = T$")]
+        x = torch.tensor(xs, requires_grad=True)
+        state = None
+        if k < 60:
+            with torch.no_grad():  # the cut: no graph before the window
+                _, state = module(x[: 60 - k])
+        hs, _ = module(x[60 - k:], state)
+        logits = hs[-1] @ torch.tensor(out.W).T + torch.tensor(out.b)
+        (dxs,) = torch.autograd.grad(torch.nn.functional.cross_entropy(logits, target), x)
+        norms = torch.linalg.vector_norm(dxs.flip(0).reshape(60, -1), dim=1).numpy()
+        np.testing.assert_allclose(line["y"], norms, rtol=1e-9, atol=1e-300)
+        assert not line["y"][k:].any()  # nothing beyond the cut
+
+
+def lstm_forget_gates(params, xs):
+    """f_t along the trajectory of torch.nn.LSTM, from the closed form σ(W_if x_t + b_if + W_hf h_{t-1} + b_hf)."""
+    module = params.to_torch()
+    x = torch.tensor(xs)[:, None, :]
+    with torch.no_grad():
+        hs, _ = module(x)
+        h_prev = torch.cat([torch.zeros_like(hs[:1]), hs[:-1]])[:, 0]
+        H = params.hidden_size
+        W_if, W_hf = module.weight_ih_l0[H:2 * H], module.weight_hh_l0[H:2 * H]
+        b_f = module.bias_ih_l0[H:2 * H] + module.bias_hh_l0[H:2 * H]
+        return torch.sigmoid(x[:, 0] @ W_if.T + h_prev @ W_hf.T + b_f).numpy()
+
+
+def test_lstm_cell_path_is_the_product_of_the_forget_gates():
+    (ax,) = plotted("lstm_cell_path")
+    (ones,) = curves(ax, label="$f_t = 1$")
+    assert np.all(ones["y"] == 1)
+    xs = np.random.default_rng(0).standard_normal((100, 4))
+    for bias in (0.0, 1.0, 3.0):
+        (line,) = curves(ax, label=f"$b_f = {bias:g}$")
+        f = lstm_forget_gates(lstm.init(4, 32, rng=1, forget_bias=bias), xs)
+        products = np.vstack([np.ones(32), np.cumprod(f[::-1], axis=0)])  # Π f over the last L steps
+        np.testing.assert_allclose(line["y"], products.max(axis=1), rtol=1e-9, atol=1e-300)
+
+
+def state_jacobian_norms(module, xs, lstm_state=False):
+    """‖∂h_T/∂h_{T-L}‖₂ for L = 0..T by autograd: the state Jacobians of a torch module, multiplied.
+    For the LSTM the state is (h, c) and the norm is that of the (h, h) block."""
+    x = torch.tensor(xs)[:, None, :]
+    H = module.hidden_size
+    state = torch.zeros(2 * H if lstm_state else H, dtype=torch.float64)
+
+    def step(s, x_t):
+        if lstm_state:
+            _, (h, c) = module(x_t[None], (s[None, None, :H], s[None, None, H:]))
+            return torch.cat([h[0, 0], c[0, 0]])
+        return module(x_t[None], s[None, None])[1][0, 0]
+
+    jacobians = []
+    for x_t in x:
+        jacobians.append(torch.autograd.functional.jacobian(lambda s, x_t=x_t: step(s, x_t), state, vectorize=True))
+        with torch.no_grad():
+            state = step(state, x_t)
+    product, norms = torch.eye(len(state), dtype=torch.float64), [1.0]
+    for J in reversed(jacobians):
+        product = product @ J
+        norms.append(torch.linalg.matrix_norm(product[:H, :H], ord=2).item())
+    return np.array(norms)
+
+
+def test_lstm_vs_rnn_lag_is_the_state_jacobian_by_autograd():
+    (ax,) = plotted("lstm_vs_rnn_lag")
+    xs = np.random.default_rng(0).standard_normal((100, 4))
+    (rnn_line,) = curves(ax, color=STYLE["rnn"]["color"])
+    np.testing.assert_allclose(rnn_line["y"], state_jacobian_norms(torch_elman(rnn.init(4, 32, rng=1)), xs),
+                               rtol=1e-7, atol=1e-300)
+    (line,) = curves(ax, label="$b_f = 1$")
+    expected = state_jacobian_norms(lstm.init(4, 32, rng=1, forget_bias=1.0).to_torch(), xs, lstm_state=True)
+    np.testing.assert_allclose(line["y"], expected, rtol=1e-7, atol=1e-300)
+
+
+def test_gru_gradient_lag_is_the_geometric_mean_over_seeds_of_autograd_norms():
+    (ax,) = plotted("gru_gradient_lag")
+    (line,) = curves(ax, color=STYLE["gru"]["color"])
+    logs = []
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        module = gru.init(4, 32, rng=rng).to_torch()
+        logs.append(np.log10(state_jacobian_norms(module, rng.standard_normal((100, 4)))))
+    np.testing.assert_allclose(line["y"], 10 ** np.mean(logs, axis=0), rtol=1e-7)
 
 
 def test_plotted_names_the_figures():
