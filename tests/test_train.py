@@ -167,13 +167,22 @@ def test_cuda_asked_but_absent():
         train.resolve_device("cuda")
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-def test_training_on_cuda():
-    model = SequenceRegressor(2, 4)
-    batches = (tasks.adding_problem(5, 2, rng=i) for i in count())
-    history = train.train(model, batches, torch.nn.functional.mse_loss, steps=2, device="cuda",
-                          progress=False)
-    assert len(history["loss"]) == 2 and next(model.parameters()).is_cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (run this file on a GPU machine)")
+def test_training_on_cuda_matches_the_cpu():
+    """The same model and batches on the GPU and on the CPU: the same losses and parameters,
+    to float32 rounding (cuDNN's kernels sum in another order)."""
+    torch.manual_seed(0)
+    models = {"cpu": SequenceRegressor(2, 8, cell="lstm")}
+    models["cuda"] = copy.deepcopy(models["cpu"])
+    batches = [tasks.adding_problem(20, 16, rng=i) for i in range(5)]
+    histories = {device: train.train(model, iter(batches), torch.nn.functional.mse_loss, steps=5, clip=0.5,
+                                     device=device, progress=False)
+                 for device, model in models.items()}
+    assert next(models["cuda"].parameters()).is_cuda
+    np.testing.assert_allclose(histories["cuda"]["loss"], histories["cpu"]["loss"], rtol=1e-4)
+    np.testing.assert_allclose(histories["cuda"]["grad_norm"], histories["cpu"]["grad_norm"], rtol=1e-4)
+    for p_gpu, p_cpu in zip(models["cuda"].parameters(), models["cpu"].parameters()):
+        torch.testing.assert_close(p_gpu.cpu(), p_cpu, rtol=1e-4, atol=1e-5)
 
 
 def test_sampling_temperature():
