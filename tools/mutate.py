@@ -6,7 +6,7 @@ pytest arguments (a few files or ``-k`` selections, kept small so the whole run 
 minutes) that must fail once the bug is in. The repository is copied once into a
 temporary folder (without ``.venv``, ``site``, ``.cache``, ``.git``); each mutant is
 applied there, its tests run with ``PYTHONPATH`` pointing at the copy, and the file is
-restored. First a control run checks that every selection passes without any bug.
+restored. First a control run checks that the selected test files pass without any bug.
 
     .venv/bin/python tools/mutate.py            # all mutants; exit 1 if one survives
     .venv/bin/python tools/mutate.py clip reber  # only mutants whose name contains a word
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -192,6 +193,11 @@ def run_tests(copy: Path, tests: tuple[str, ...]) -> tuple[int, str, float]:
     return code, output, time.perf_counter() - start
 
 
+def paths(tests: tuple[str, ...]) -> list[str]:
+    """The files (or node ids) among pytest arguments: neither options nor ``-k`` expressions."""
+    return [a for i, a in enumerate(tests) if not a.startswith("-") and (i == 0 or tests[i - 1] != "-k")]
+
+
 def apply(copy: Path, mutant: Mutant) -> str:
     """Put the bug in; return the file's original text (to restore it)."""
     path = copy / mutant.path
@@ -203,15 +209,16 @@ def apply(copy: Path, mutant: Mutant) -> str:
 
 
 def main(words: list[str]) -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the temporary copy is removed
     chosen = [m for m in MUTANTS if not words or any(w.lower() in m.name.lower() for w in words)]
     survivors, errors = [], []
     with tempfile.TemporaryDirectory(prefix="rnnbook-mutants-") as tmp:
         copy = copy_repository(Path(tmp) / "book")
-        for tests in dict.fromkeys(m.tests for m in chosen):  # control: no bug, all pass
-            code, output, seconds = run_tests(copy, tests)
-            print(f"control   {seconds:5.1f} s  {' '.join(tests)}: {'passes' if code == 0 else 'FAILS'}", flush=True)
-            if code != 0:
-                errors.append(f"control run of {' '.join(tests)} fails without any bug:\n{output[-2000:]}")
+        control = tuple(dict.fromkeys(path for m in chosen for path in paths(m.tests)))
+        code, output, seconds = run_tests(copy, control)  # no bug: every selected test passes
+        print(f"control   {seconds:5.1f} s  {' '.join(control)}: {'passes' if code == 0 else 'FAILS'}", flush=True)
+        if code != 0:
+            errors.append(f"the control run fails without any bug:\n{output[-3000:]}")
         if errors:
             print("\n".join(errors))
             return 2
