@@ -27,7 +27,7 @@ build: install
 
 test: install
 	$(call STAGE,site build (mkdocs build --strict),$(PY) -m mkdocs build --strict)
-	$(call STAGE,tests (unit, doctests, pages, examples, machinery, browser),$(PY) -m pytest)
+	$(call STAGE,tests (unit, doctests, pages, examples, machinery, browser),RNNBOOK_STRICT=1 $(PY) -m pytest)
 
 # A PNG of every page, both languages, desktop and phone widths, into screenshots/.
 screenshots: build

@@ -6,15 +6,22 @@ order, like a notebook, so a later block may use what an earlier one defined.
 Blocks that only embed code from ``rnnbook`` (``--8<--`` lines) are skipped:
 that code is the package's, tested by its own tests and doctests. Notebook
 pages are skipped too: the site build executes them, and fails on any error.
+
+Tests that need something outside Python (the built ``site/``, Chromium) ask for it
+with the ``require`` fixture: run by hand, pytest skips them and says why; under
+``make test`` (which sets ``RNNBOOK_STRICT=1``) or in CI (``CI`` set), a missing
+requirement is a failure, so nothing is skipped silently.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from doctest import ELLIPSIS, NORMALIZE_WHITESPACE
 from pathlib import Path
 
 import matplotlib
+import pytest
 import torch
 
 matplotlib.use("Agg")
@@ -31,6 +38,21 @@ from sybil.parsers.markdown.lexers import FencedCodeBlockLexer  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent / "hooks"))
 from _book import is_notebook  # noqa: E402
 
+STRICT = bool(os.environ.get("RNNBOOK_STRICT") or os.environ.get("CI"))
+
+
+def require(available, reason):
+    """Skip the test (by hand) or fail it (``make test``, CI) when ``available`` is false."""
+    if not available:
+        if STRICT:
+            pytest.fail(f"{reason} (required under make test and CI)", pytrace=False)
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session", name="require")
+def require_fixture():
+    """:func:`require`, for test modules."""
+    return require
 
 
 class BookCodeBlocks:

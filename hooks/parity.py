@@ -4,9 +4,11 @@ Every page ``docs/X.md`` (Italian, the default) has its English twin
 ``docs/X.en.md`` and the other way round (the languages are those of the i18n
 plugin in ``mkdocs.yml``). A pair must have the same skeleton:
 the same headings level by level, the same code embedded from ``rnnbook``,
-the same figures, the same number of display equations, the same code blocks
-(by language), the same admonitions, collapsible blocks and tabs, and both or
-neither must be a notebook. Only the words may differ.
+the same images (figures and diagrams, by target), the same display equations
+(their LaTeX, in order, aside from whitespace, the words inside ``\\text{...}`` and
+the decimal comma ``0{,}5`` written ``0.5`` in English), the same code blocks (by language), the
+same admonitions, collapsible blocks and tabs, and both or neither must be a
+notebook. Only the words may differ.
 
 The build stops on any difference (``on_pre_build``), and the test suite calls
 :func:`differences` directly, which lists every difference it finds.
@@ -25,26 +27,43 @@ HEADING = re.compile(r"^(#{1,6})\s")
 SNIPPET = re.compile(r'--8<--\s+"([^"]+)"')
 IMAGE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)")
 BLOCK = re.compile(r"^\s*(!!!|\?\?\?\+?|===)\s*(\S*)")
+WORDS = re.compile(r"\\text\{[^{}]*\}")  # words in a formula are in the page's language
+
+
+def _formula(lines: list[str]) -> str:
+    """A display equation as compared: one space between tokens, words and decimal commas aside."""
+    return WORDS.sub(r"\\text{…}", " ".join(" ".join(lines).split())).replace("{,}", ".")
 
 
 def skeleton(text: str) -> dict[str, list]:
     """What must be equal in both languages, read from a page's Markdown."""
     found = {"headings": [], "snippets": [], "images": [], "equations": [], "code blocks": [], "blocks": []}
     found["notebook"] = [is_notebook(text)]
+    equation = None
     for line, kind, info in fenced_lines(text.splitlines()):
         if kind == "open":
             found["code blocks"].append(info.split()[0] if info.split() else "")
         found["snippets"] += SNIPPET.findall(line)
         if kind != "text":
             continue
+        if equation is not None:  # inside a display equation, whose $$ lines are on their own
+            if line.strip() == "$$":
+                found["equations"].append(_formula(equation))
+                equation = None
+            else:
+                equation.append(line)
+            continue
+        if line.strip() == "$$":
+            equation = []
+            continue
         if HEADING.match(line):
             found["headings"].append(len(HEADING.match(line).group(1)))
         found["images"] += IMAGE.findall(line)
-        found["equations"] += ["$$"] * line.count("$$")
         if BLOCK.match(line):
-            kind, label = BLOCK.match(line).groups()
-            found["blocks"].append(kind if kind == "===" else f"{kind} {label}")
-    found["equations"] = found["equations"][::2]  # an equation opens and closes with $$
+            block, label = BLOCK.match(line).groups()
+            found["blocks"].append(block if block == "===" else f"{block} {label}")
+    if equation is not None:
+        found["equations"].append("unclosed $$: " + _formula(equation))
     return found
 
 

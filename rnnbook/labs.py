@@ -50,7 +50,8 @@ from .threads import ONE_BLAS_THREAD, environment, torch_threads
 __all__ = ["adding_lab", "charlm_lab", "charlm_lab_for_text", "book_text_digest", "numpy_char_rnn",
            "reber_lab", "sine_lab", "langid_lab", "langid_lab_for_text", "negation_lab", "seq2seq_lab", "scan_lab",
            "LABS",
-           "is_cached", "precompute", "markdown_table"]
+           "is_cached", "precompute", "markdown_table",
+           "check_adding", "check_charlm", "check_reber", "check_sine", "ClaimError"]
 
 
 def markdown_table(headers, rows):
@@ -459,6 +460,93 @@ def scan_lab(*, lengths=(128, 512, 2048, 8192), widths=(1, 64, 1024), repeat=3, 
             result = run_scan(model=model, steps=n, **common)
             runs[model] = _curve(result) | {"seconds": result["seconds"]}
     return {"settings": settings, "timing": timing, "baseline": tasks.adding_baseline("modern").mse, "runs": runs}
+
+
+# ---------------------------------------------------------------------------
+# What the pages say, checked on the results they show
+# ---------------------------------------------------------------------------
+# Each lab page calls its check right after its tables: if a new run contradicts
+# the text, the notebook raises and the build fails, so the page cannot be published.
+
+ADDING_SOLVED_MSE = 0.01  # the adding page's threshold, its table's column "< 0.01"
+REBER_PUBLISHED_SEQUENCES = (8_440, 39_740)  # H&S 1997, Table 1: LSTM successes after this many
+
+
+class ClaimError(AssertionError):
+    """A lab's results contradict what its page says about them."""
+
+
+def _claim(holds, claim, shown):
+    if not holds:
+        raise ClaimError(f"the page says {claim}, but the results show {shown}")
+
+
+def check_adding(result):
+    """The adding page: the Elman network stays near the trivial 1/6 (slightly below), the LSTM
+    and the GRU go below 0.01, and on H&S's original form the LSTM stays on the plateau.
+
+    >>> runs = {"rnn": 0.15, "lstm": 0.002, "gru": 0.002}
+    >>> result = {"baseline": 1 / 6, "runs": {m: {"final": {"test_mse": v}} for m, v in runs.items()},
+    ...           "hs": {"final": {"test_mse": 0.038}}, "hs_baseline": 0.039, "hs_stop": 0.01}
+    >>> check_adding(result)
+    >>> result["runs"]["gru"]["final"]["test_mse"] = 0.02
+    >>> check_adding(result)
+    Traceback (most recent call last):
+    ...
+    rnnbook.labs.ClaimError: the page says the gated networks go below 0.01, but the results show {'lstm': 0.002, 'gru': 0.02}
+    """
+    final = {m: run["final"]["test_mse"] for m, run in result["runs"].items()}
+    rnn_final, baseline = final["rnn"], result["baseline"]
+    _claim(0.8 * baseline < rnn_final < 1.05 * baseline,
+           f"the Elman network stays near the trivial MSE {baseline:.4f}", f"{rnn_final:.4f}")
+    gated = {m: v for m, v in final.items() if m != "rnn"}
+    _claim(all(gated_final < ADDING_SOLVED_MSE for gated_final in gated.values()),
+           f"the gated networks go below {ADDING_SOLVED_MSE}", gated)
+    hs_final = result["hs"]["final"]["test_mse"]
+    _claim(hs_final > max(result["hs_stop"], 0.8 * result["hs_baseline"]),
+           f"the LSTM stays at the trivial error {result['hs_baseline']:.4f} on the original form",
+           f"{hs_final:.4f}")
+
+
+def check_charlm(result):
+    """The charlm page: all three networks beat the unigram entropy of their language, and the
+    LSTM on the Italian text goes further down than the numpy Elman network."""
+    runs = {"numpy": result["numpy"], **{f"lstm {lang}": run for lang, run in result["lstm"].items()}}
+    for name, run in runs.items():
+        bpc = run["history"]["eval"][-1]["valid_bpc"]
+        unigram = result["data"][run["language"]]["unigram_bits"]
+        _claim(bpc < unigram, f"{name} beats the unigram line", f"{bpc:.3f} against {unigram:.3f} bits")
+    numpy_bpc = result["numpy"]["history"]["eval"][-1]["valid_bpc"]
+    lstm_bpc = result["lstm"][result["numpy"]["language"]]["history"]["eval"][-1]["valid_bpc"]
+    _claim(lstm_bpc < numpy_bpc, "the LSTM goes further down than the numpy network",
+           f"{lstm_bpc:.3f} against {numpy_bpc:.3f} bits")
+
+
+def check_reber(result):
+    """The Reber page: the LSTM always succeeds, after a number of sequences near the lower end
+    of H&S's table (8,440) or below it; the Elman network succeeds nearly always, later."""
+    solved = {m: [t["solved_at_sequences"] for t in trials] for m, trials in result["trials"].items()}
+    _claim(result["success"]["lstm"] == 1.0, "the LSTM always succeeds", solved["lstm"])
+    low, high = REBER_PUBLISHED_SEQUENCES
+    lstm_median = float(np.median(solved["lstm"]))
+    _claim(lstm_median <= 1.25 * low and max(solved["lstm"]) <= high,
+           f"the LSTM succeeds close to {low:,} sequences or sooner", solved["lstm"])
+    _claim(result["success"]["rnn"] >= 0.6, "the Elman network succeeds nearly always", solved["rnn"])
+    rnn_median = float(np.median([n for n in solved["rnn"] if n is not None]))
+    _claim(rnn_median > lstm_median, "the Elman network succeeds later than the LSTM", solved)
+
+
+def check_sine(result):
+    """The sine page: every network beats persistence by far (one step and ten), none reaches
+    the noise floor, and the Elman network stays close to the gated ones."""
+    for key in ("one_step", "multi_step"):
+        final = {m: run["final"]["test_mse"] for m, run in result[key].items()}
+        persistence = next(iter(result[key].values()))["lines"]["persistence"]
+        _claim(all(v < 0.5 * persistence for v in final.values()),
+               f"every network beats persistence ({persistence:.4f}) by far, {key}", final)
+        _claim(all(v > result["noise_floor"] for v in final.values()), "none reaches the noise floor", final)
+        gated = min(v for m, v in final.items() if m != "rnn")
+        _claim(final["rnn"] < 2 * gated, f"the Elman network stays close to the gated networks, {key}", final)
 
 
 # ---------------------------------------------------------------------------

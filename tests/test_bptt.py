@@ -173,3 +173,57 @@ def test_loss_and_grads_passes_a_finite_difference_check():
     analytic = {**grads.arrays(), "W": out_grads.W, "b": out_grads.b}
     error = check_gradient(lambda: bptt.loss_and_grads(lstm, params, out, xs, targets)[0], inputs, analytic)
     assert error < 1e-7
+
+
+def truncated_by_definition(module, linear, xs, targets, k1, k2, chunks=False):
+    """BPTT(k2; k1) of Williams & Peng (1990), written from its definition, loss by loss.
+
+    Backpropagation happens at steps k1, 2 k1, ... and at T; the loss at step τ is
+    used at the first of these times t ≥ τ and flows back through steps t - k2 < s ≤ t
+    only: the state entering step t - k2 + 1 is detached. Each loss gets its own graph
+    (torch autograd), so nothing is shared with the package's schedule. With
+    ``chunks`` (k1 = k2 = k), the cuts are at the chunk borders k, 2 k, ... instead,
+    also in a last chunk shorter than k.
+    """
+    T = len(xs)
+    params = list(module.parameters()) + list(linear.parameters())
+    grads, total = [torch.zeros_like(p) for p in params], 0.0
+    for tau in range(1, T + 1):
+        t = -(-tau // k1) * k1  # the first multiple of k1 at or after tau
+        start = max(0, (t if chunks else min(t, T)) - k2)
+        state = None
+        for s in range(tau):  # step s + 1
+            if s == start and state is not None:
+                state = tuple(x.detach() for x in state) if isinstance(state, tuple) else state.detach()
+            hs, state = module(xs[s:s + 1], state)
+        loss = torch.nn.functional.cross_entropy(linear(hs[0]), targets[tau - 1]) / T
+        total += loss.item()
+        for g, d in zip(grads, torch.autograd.grad(loss, params)):
+            g += d
+    return total, grads
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
+@pytest.mark.parametrize("k1, k2", [(1, 1), (2, 2), (3, 3), (2, 5), (3, 4), (1, 3)])
+def test_truncated_bptt_matches_its_definition_loss_by_loss(model, k1, k2):
+    """numpy's truncated_bptt and torch_truncated_bptt (which share backprop_times) against
+    the definition computed separately with autograd and detach."""
+    params, out, xs, targets = setup(model, seed=2)
+    module, linear, xs_t, targets_t = torch_twins(params, out, xs, targets)
+    value, expected = truncated_by_definition(module, linear, xs_t, targets_t, k1, k2)
+    expected = [g.numpy() for g in expected]
+    _, grads, out_grads, _ = bptt.truncated_bptt(model, params, out, xs, targets, k1, k2)
+    ours = [getattr(grads, name) for name in TORCH_NAMES] + [out_grads.W, out_grads.b]
+    for a, b in zip(ours, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)
+    ref, _ = bptt.torch_truncated_bptt(module, linear, xs_t, targets_t, k1, k2)
+    assert ref == pytest.approx(value, rel=1e-12)
+    for p, b in zip(list(module.parameters()) + list(linear.parameters()), expected):
+        np.testing.assert_allclose(p.grad.numpy(), b, rtol=1e-10, atol=1e-13)
+    if k1 == k2:  # chunked BPTT: cut at every k-th step
+        _, expected = truncated_by_definition(module, linear, xs_t, targets_t, k1, k2, chunks=True)
+        expected = [g.numpy() for g in expected]
+        _, grads, out_grads, _ = bptt.chunked_bptt(model, params, out, xs, targets, k1)
+        ours = [getattr(grads, name) for name in TORCH_NAMES] + [out_grads.W, out_grads.b]
+        for a, b in zip(ours, expected):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)

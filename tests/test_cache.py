@@ -82,3 +82,14 @@ def test_is_cached_sees_the_charlm_lab_its_page_computes(tmp_path, monkeypatch):
     path = tmp_path / f"charlm_lab_for_text-{cache.key(labs.charlm_lab_for_text.__wrapped__, (digest,), {'docs': None})}.pkl"
     path.write_bytes(b"")
     assert labs.is_cached("charlm")
+
+
+def test_keyword_arguments_are_part_of_the_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNBOOK_CACHE", str(tmp_path))
+
+    @cache.memoize
+    def power(x, *, n=2):
+        return x**n
+
+    assert power(3) == 9 and power(3, n=3) == 27 and power(3, n=2) == 9
+    assert power.is_cached(3, n=3) and not power.is_cached(3, n=4)

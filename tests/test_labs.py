@@ -134,13 +134,29 @@ def test_charlm_lab_trains_both_models_and_depends_on_the_text(tmp_path, own_cac
     assert len(cached(own_cache, "charlm_lab_for_text")) == 2, "a new text must train again"
 
 
-def test_numpy_char_rnn_learns_a_repeating_text():
-    codes = np.tile(np.arange(3), 400)  # "abcabc...": the next character is certain
+def _bigram_bits(codes, vocab_size):
+    """The entropy (bits) of the next symbol given only the current one: the best a model
+    without memory can do."""
+    counts = np.zeros((vocab_size, vocab_size))
+    np.add.at(counts, (codes[:-1], codes[1:]), 1)
+    p = counts / counts.sum()
+    rows = p.sum(1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(-np.nansum(p * np.log2(p / rows)))
+
+
+def test_numpy_char_rnn_learns_a_dependence_across_chunks():
+    """"a" and "b" alternate, each followed by four "-": what comes after "----" depends on
+    the marker five symbols back, further than a chunk of 3 reaches. Without its state
+    carried from chunk to chunk the model cannot beat the memoryless (bigram) limit."""
+    codes = np.tile([0, 2, 2, 2, 2, 1, 2, 2, 2, 2], 200)
     train, valid = corpus.split(codes, 0.1)
-    _, _, history = labs.numpy_char_rnn(train, valid, 3, hidden=8, steps=60, batch_size=4, chunk_len=10,
-                                        lr=3e-2, eval_every=30)
-    assert history["eval"][-1]["valid_bpc"] < 0.5 * math.log2(3)
-    assert len(history["loss_bits"]) == 60
+    _, _, history = labs.numpy_char_rnn(train, valid, 3, hidden=16, steps=300, batch_size=4, chunk_len=3,
+                                        lr=3e-2, eval_every=300)
+    limit = _bigram_bits(codes, 3)
+    assert limit == pytest.approx(0.85, abs=0.01)
+    assert history["eval"][-1]["valid_bpc"] < 0.5 * limit
+    assert len(history["loss_bits"]) == 300
 
 
 def test_reber_lab_counts_successes_per_model():
@@ -278,11 +294,20 @@ def test_precompute_checks_its_arguments():
         labs.is_cached("copy")
 
 
-def test_is_cached_follows_the_cache(own_cache, monkeypatch):
-    assert not labs.is_cached("adding")
-    calls = []
-    monkeypatch.setattr(labs.LABS["adding"], "is_cached", lambda: calls.append(1) or True)
-    assert labs.is_cached("adding") and calls
+FAKE_RUN = {"settings": {}, "history": {"loss": [0.1], "eval": [{"step": 1, "test_mse": 0.1}]}, "metric": "",
+            "lines": {}, "summary": {"|error| < 0.04": "50%"}, "passed": False, "solved_at_step": None,
+            "example": {}, "metrics": {}}
+
+
+@pytest.mark.parametrize("name", ["adding", "reber", "sine"])
+def test_is_cached_after_the_page_computes_the_lab(monkeypatch, name):
+    """``is_cached(name)`` is false, then true once ``LABS[name]()`` (the page's call) ran.
+    The training runs are replaced by a stub; the cache key depends on the call only."""
+    for run in ("run_adding", "run_reber", "run_sine"):
+        monkeypatch.setattr(labs, run, lambda **settings: FAKE_RUN)
+    assert not labs.is_cached(name)
+    labs.LABS[name]()
+    assert labs.is_cached(name)
 
 
 def test_is_cached_knows_the_charlm_lab_once_a_notebook_computed_it(monkeypatch):
@@ -297,3 +322,83 @@ def test_is_cached_knows_the_charlm_lab_once_a_notebook_computed_it(monkeypatch)
     assert not labs.is_cached("charlm")
     labs.charlm_lab()  # what the lab's notebook calls
     assert labs.is_cached("charlm")
+
+
+# ---------------------------------------------------------------------------
+# What the pages say, checked on their results (each page calls its check)
+# ---------------------------------------------------------------------------
+
+
+def _adding_result(rnn=0.149, lstm=0.002, gru=0.002, hs=0.038):
+    runs = {"rnn": rnn, "lstm": lstm, "gru": gru}
+    return {"baseline": 1 / 6, "runs": {m: {"final": {"test_mse": v}} for m, v in runs.items()},
+            "hs": {"final": {"test_mse": hs}}, "hs_baseline": 0.0392, "hs_stop": 0.01}
+
+
+@pytest.mark.parametrize("contradiction, claim", [
+    (dict(rnn=0.05), "Elman network stays near"), (dict(rnn=0.2), "Elman network stays near"),
+    (dict(lstm=0.011), "gated networks go below 0.01"), (dict(gru=0.05), "gated networks go below 0.01"),
+    (dict(hs=0.005), "LSTM stays at the trivial error"),
+])
+def test_adding_conclusions_are_checked(contradiction, claim):
+    labs.check_adding(_adding_result())
+    with pytest.raises(labs.ClaimError, match=claim):
+        labs.check_adding(_adding_result(**contradiction))
+
+
+def _charlm_result(numpy=3.1, lstm_it=2.6, lstm_en=2.5, unigram=4.9):
+    def run(language, bpc):
+        return {"language": language, "history": {"eval": [{"valid_bpc": bpc}]}}
+    return {"numpy": run("it", numpy), "lstm": {"it": run("it", lstm_it), "en": run("en", lstm_en)},
+            "data": {"it": {"unigram_bits": unigram}, "en": {"unigram_bits": unigram}}}
+
+
+@pytest.mark.parametrize("contradiction, claim", [
+    (dict(numpy=5.0, lstm_it=4.0), "numpy beats the unigram"), (dict(lstm_en=5.0), "lstm en beats the unigram"),
+    (dict(lstm_it=3.2), "LSTM goes further down"),
+])
+def test_charlm_conclusions_are_checked(contradiction, claim):
+    labs.check_charlm(_charlm_result())
+    with pytest.raises(labs.ClaimError, match=claim):
+        labs.check_charlm(_charlm_result(**contradiction))
+
+
+def _reber_result(rnn=(None, 10000, 12000, 9200, 10000), lstm=(6400, 10400, 6400, 5600, 9200)):
+    trials = {m: [{"solved_at_sequences": n} for n in solved] for m, solved in (("rnn", rnn), ("lstm", lstm))}
+    success = {m: sum(t["solved_at_sequences"] is not None for t in ts) / len(ts) for m, ts in trials.items()}
+    return {"trials": trials, "success": success}
+
+
+@pytest.mark.parametrize("contradiction, claim", [
+    (dict(lstm=(6400, None, 6400, 5600, 9200)), "LSTM always succeeds"),
+    (dict(lstm=(16400, 20400, 16400, 15600, 19200), rnn=(30000,) * 5), "close to 8,440"),
+    (dict(rnn=(None, None, 12000, None, 10000)), "nearly always"),
+    (dict(rnn=(None, 5000, 6000, 5000, 5000)), "later than the LSTM"),
+])
+def test_reber_conclusions_are_checked(contradiction, claim):
+    labs.check_reber(_reber_result())
+    with pytest.raises(labs.ClaimError, match=claim):
+        labs.check_reber(_reber_result(**contradiction))
+
+
+def _sine_result(one=(0.024, 0.017, 0.017), multi=(0.062, 0.051, 0.054)):
+    def curves(values, persistence):
+        return {m: {"final": {"test_mse": v}, "lines": {"persistence": persistence}}
+                for m, v in zip(("rnn", "lstm", "gru"), values)}
+    return {"one_step": curves(one, 0.067), "multi_step": curves(multi, 0.86), "noise_floor": 0.01}
+
+
+@pytest.mark.parametrize("contradiction, claim", [
+    (dict(one=(0.04, 0.017, 0.017)), "beats persistence"), (dict(multi=(0.062, 0.009, 0.054)), "noise floor"),
+    (dict(multi=(0.3, 0.051, 0.054)), "Elman network stays close"),
+])
+def test_sine_conclusions_are_checked(contradiction, claim):
+    labs.check_sine(_sine_result())
+    with pytest.raises(labs.ClaimError, match=claim):
+        labs.check_sine(_sine_result(**contradiction))
+
+
+@pytest.mark.parametrize("name", LABS)
+def test_every_lab_page_checks_its_conclusions(name):
+    for language in ("it", "en"):
+        assert f"labs.check_{name}(result)" in page(name, language)

@@ -258,3 +258,14 @@ def test_dialog_without_a_name_fails_the_accessibility_check():
         browser.close()
     assert any(line.startswith("aria-dialog-name") for line in found["unnamed"]), found
     assert not found["named"], found["named"]
+
+
+def test_twins_with_different_formulas_fail_parity_and_build(tmp_path):
+    """Both pages exist with the same number of equations, but the English one says ≥."""
+    book = make_book(tmp_path)
+    replace_in_pages(book, "\\le \\prod", "\\ge \\prod", names=["index.en.md"])
+    assert [p.split(":")[0] for p in parity.differences(book / "docs")] == [
+        "index.md and index.en.md differ in equations"]
+    result = build(book)
+    assert result.returncode != 0
+    assert "index.md and index.en.md differ in equations" in result.stderr

@@ -3,6 +3,8 @@
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "hooks"))
 import parity  # noqa: E402
@@ -16,13 +18,13 @@ def test_every_page_has_its_twin_with_the_same_skeleton():
 def test_skeleton_ignores_hashes_inside_code_and_counts_what_matters():
     text = (
         "# Title\n\n## A\n\n```python\n# not a heading\n--8<-- \"rnnbook/rnn.py:step\"\n```\n\n"
-        "$$\nx\n$$\n\n![c](rnnbook:activations)\n\n??? success \"Soluzione\"\n    text\n"
+        "$$\nx =  \\text{se } 0{,}5\n  + y\n$$\n\n![c](rnnbook:activations)\n\n??? success \"Soluzione\"\n    text\n"
     )
     found = parity.skeleton(text)
     assert found["headings"] == [1, 2]
     assert found["snippets"] == ["rnnbook/rnn.py:step"]
     assert found["code blocks"] == ["python"]
-    assert found["equations"] == ["$$"]
+    assert found["equations"] == ["x = \\text{…} 0.5 + y"]  # words and the decimal comma aside
     assert found["images"] == ["rnnbook:activations"]
     assert found["blocks"] == ["??? success"]
 
@@ -54,3 +56,76 @@ def test_a_four_backtick_block_may_show_a_three_backtick_one():
     text = "# T\n\n````markdown\n```python\n# not a heading\n```\n````\n\n## S\n"
     found = parity.skeleton(text)
     assert found["headings"] == [1, 2] and found["code blocks"] == ["markdown"]
+
+
+ITALIAN = """# Titolo
+
+## Sezione
+
+Testo con $x$ in linea.
+
+$$
+h_t = \\tanh(a_t) \\quad \\text{per ogni } t
+$$
+
+![Didascalia.](rnnbook:activations)
+
+![Schema.](assets/diagrams/rnn-unrolled.svg)
+
+```python
+--8<-- "rnnbook/rnn.py:step"
+```
+
+!!! note "Nota"
+    Testo.
+
+=== "numpy"
+
+    ```pycon
+    >>> 1 + 1
+    2
+    ```
+"""
+
+ENGLISH = (ITALIAN.replace("Titolo", "Title").replace("Sezione", "Section").replace("Testo con", "Text with")
+           .replace("per ogni", "for every").replace("Didascalia", "Caption").replace("Schema", "Diagram")
+           .replace('"Nota"', '"Note"').replace("Testo.", "Text."))
+
+# One change per compared part: the English twin differs from the Italian page only there.
+BREAKS = {
+    "headings": ("## Section", "### Section"),
+    "snippets": ("rnnbook/rnn.py:step", "rnnbook/rnn.py:forward"),
+    "images": ("assets/diagrams/rnn-unrolled.svg", "assets/diagrams/rnn-folded.svg"),
+    "equations": ("\\tanh(a_t)", "\\sigma(a_t)"),
+    "code blocks": ("```pycon", "```python"),
+    "blocks": ('!!! note "Note"', '!!! warning "Note"'),
+    "notebook": ("# Title", "---\njupyter:\n  kernelspec: {}\n---\n\n# Title"),
+}
+
+
+def test_the_twins_of_the_example_agree(tmp_path):
+    (tmp_path / "a.md").write_text(ITALIAN, encoding="utf-8")
+    (tmp_path / "a.en.md").write_text(ENGLISH, encoding="utf-8")
+    assert parity.differences(tmp_path) == []
+    assert parity.skeleton(ENGLISH)["equations"] == ["h_t = \\tanh(a_t) \\quad \\text{…} t"]
+
+
+@pytest.mark.parametrize("part", sorted(BREAKS))
+def test_each_compared_part_is_compared(tmp_path, part):
+    old, new = BREAKS[part]
+    assert old in ENGLISH
+    (tmp_path / "a.md").write_text(ITALIAN, encoding="utf-8")
+    (tmp_path / "a.en.md").write_text(ENGLISH.replace(old, new, 1), encoding="utf-8")
+    problems = parity.differences(tmp_path)
+    assert [p.split(":")[0] for p in problems] == [f"a.md and a.en.md differ in {part}"], problems
+
+
+def test_every_part_of_the_skeleton_has_a_negative_test():
+    assert set(parity.skeleton(ITALIAN)) == set(BREAKS)
+
+
+def test_equations_are_compared_in_order(tmp_path):
+    two = "$$\na\n$$\n\n$$\nb\n$$\n"
+    (tmp_path / "a.md").write_text(two, encoding="utf-8")
+    (tmp_path / "a.en.md").write_text("$$\nb\n$$\n\n$$\na\n$$\n", encoding="utf-8")
+    assert parity.differences(tmp_path) == ["a.md and a.en.md differ in equations: Italian ['a', 'b'], English ['b', 'a']"]

@@ -1,24 +1,35 @@
 """Checks on the built site in ``site/`` (``make test`` builds it before pytest).
 
 They read the HTML as a browser would receive it: the maths is rendered, no
-page loads anything from another host, both languages are there, and the
-language switcher leads to the same page in the other language.
+page loads anything from another host, both languages are there, the
+language switcher leads to the same page in the other language, and every
+internal link and anchor resolves (no browser needed). Without ``site/`` they
+are skipped when pytest is run by hand and fail under ``make test`` and in CI.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
 SITE = Path(__file__).resolve().parents[1] / "site"
 
-pytestmark = pytest.mark.skipif(
-    not (SITE / "index.html").exists(), reason="no built site: run `make build` (make test does it first)"
-)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def built_site(require):
+    require((SITE / "index.html").exists(), "no built site: run `make build` (make test does it first)")
+
+
+def test_the_built_site_is_there():
+    """Fails under make test and CI, and is skipped by hand, without ``site/`` (the
+    parametrised tests below have no page to check then)."""
 
 
 HIDDEN = {"code", "pre", "script", "style", "math", "svg"}
@@ -202,3 +213,46 @@ def test_the_repository_link_is_repo_url_or_none(published):
         sources = re.findall(r'<a href="([^"]*)"[^>]*class="md-source"', html)
         assert sources == ([repo_url] if repo_url else []), path.relative_to(SITE)
         assert "github.com/rnnbook/rnnbook" not in html or repo_url == "https://github.com/rnnbook/rnnbook"
+
+
+class Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hrefs, self.ids = [], set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if attrs.get("id"):
+            self.ids.add(attrs["id"])
+        if tag == "a" and attrs.get("href") is not None:
+            self.hrefs.append(attrs["href"])
+
+
+@functools.cache
+def parsed(path: Path) -> Links:
+    links = Links()
+    links.feed(path.read_text(encoding="utf-8"))
+    return links
+
+
+@pytest.mark.parametrize("source", [p for p in pages() if p.name == "index.html"],
+                         ids=lambda p: str(p.relative_to(SITE)))
+def test_internal_links_and_anchors_resolve_external_links_are_well_formed(source):
+    broken = []
+    for href in parsed(source).hrefs:
+        parts = urlsplit(href)
+        if parts.scheme in ("http", "https"):
+            if not re.match(r"^[\w.-]+\.[a-z]{2,}(:\d+)?$", parts.netloc):
+                broken.append(f"malformed external link {href}")
+            continue
+        if parts.scheme or href.startswith("//"):
+            continue  # mailto:, data: and the like
+        target = (SITE / unquote(parts.path).lstrip("/")) if href.startswith("/") else (source.parent / unquote(parts.path))
+        target = target.resolve()
+        if target.is_dir():
+            target = target / "index.html"
+        if not target.exists():
+            broken.append(f"missing {href}")
+        elif parts.fragment and target.suffix == ".html" and unquote(parts.fragment) not in parsed(target).ids:
+            broken.append(f"missing anchor {href}")
+    assert not broken, "\n".join(broken)

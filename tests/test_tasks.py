@@ -157,11 +157,29 @@ def test_reber_correct_oracle_and_mistakes():
     wrong[d.lengths[3] - 2, 3] = 1 - wrong[d.lengths[3] - 2, 3]  # the T/P before the final E
     result = tasks.reber_correct(wrong, d.legal, d.lengths)
     assert not result[3] and result[np.arange(8) != 3].all()
-    padded = oracle.copy()
-    padded[d.lengths.min() :, d.lengths.argmin()] = 7.0  # garbage on padding steps is ignored
-    assert tasks.reber_correct(padded, d.legal, d.lengths).all()
     with pytest.raises(ValueError, match="lengths"):
         tasks.reber_correct(oracle, d.legal, d.lengths[:2])
+
+
+def _correct_by_hand(scores, legal, lengths):
+    """H&S's criterion string by string, step by step, over the valid steps only."""
+    return [all(min(scores[t, b][legal[t, b]], default=np.inf) > max(scores[t, b][~legal[t, b]], default=-np.inf)
+                for t in range(n)) for b, n in enumerate(lengths)]
+
+
+def test_reber_correct_reads_only_the_valid_steps():
+    """Beyond a string's length, legal sets and scores are arbitrary (a caller's padding need
+    not be all false): the answer must depend on the valid steps alone."""
+    rng = np.random.default_rng(0)
+    d = tasks.reber_batch([tasks.embedded_reber_string(s) for s in range(16)])
+    valid = np.arange(len(d.xs))[:, None] < d.lengths[None, :]
+    for trial in range(20):
+        scores = d.legal + rng.normal(0, 0.3 * (trial % 3), d.legal.shape)  # some strings right, some wrong
+        legal = np.where(valid[..., None], d.legal, rng.random(d.legal.shape) < 0.5)
+        scores = np.where(valid[..., None], scores, rng.normal(0, 5, scores.shape))
+        assert tasks.reber_correct(scores, legal, d.lengths).tolist() == _correct_by_hand(scores, legal, d.lengths)
+    # without the mask the padding would decide: this input makes the difference
+    assert not all(_correct_by_hand(scores, legal, np.full(16, len(d.xs))))
 
 
 # --- noisy sine ---------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Tests of the training loop: determinism, learning, truncated BPTT, clipping, device, sampling."""
 
+import copy
+import math
 from itertools import count
 from types import SimpleNamespace
 
@@ -84,22 +86,47 @@ def test_truncated_bptt_with_one_chunk_equals_full_bptt():
         torch.testing.assert_close(p.grad, g)
 
 
-def test_clipping_is_applied(monkeypatch):
-    seen = []
-    original = torch.nn.utils.clip_grad_norm_
+def _gradient(model, batch):
+    """The loss's gradient for every parameter, computed on a copy of ``model`` by autograd."""
+    twin = copy.deepcopy(model)
+    loss = torch.nn.functional.mse_loss(twin(torch.as_tensor(batch.xs))[0], torch.as_tensor(batch.ys))
+    return [g.detach() for g in torch.autograd.grad(loss, list(twin.parameters()))]
 
-    def spy(params, max_norm):
-        seen.append(max_norm)
-        return original(params, max_norm)
 
-    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", spy)
-    _, history = _adding_run(0, steps=2)
-    assert seen == [1.0, 1.0] and all(n > 0 for n in history["grad_norm"])
-    seen.clear()
+def _clipped(grads, max_norm):
+    """Pascanu et al. (2013), Algorithm 1: rescale to norm ``max_norm`` when the norm is larger."""
+    norm = math.sqrt(sum(float((g.double() ** 2).sum()) for g in grads))
+    return [g * min(1.0, max_norm / norm) for g in grads], norm
+
+
+@pytest.mark.parametrize("max_norm", [0.05, float("inf")])
+def test_train_step_clips_then_steps(max_norm):
+    """With SGD at lr = 1 one step changes the parameters by exactly -clip(g)."""
+    torch.manual_seed(0)
     model = SequenceRegressor(2, 4)
-    batches = (tasks.adding_problem(5, 2, rng=i) for i in count())
-    torch_train.train(model, batches, torch.nn.functional.mse_loss, steps=1, clip=None, progress=False)
-    assert seen == [float("inf")]
+    batch = tasks.adding_problem(6, 3, rng=0)
+    expected, norm = _clipped(_gradient(model, batch), max_norm)
+    assert norm > 0.05, "the test needs a gradient that clipping shortens"
+    before = [p.detach().clone() for p in model.parameters()]
+    _, returned_norm, _ = torch_train.train_step(model, torch.optim.SGD(model.parameters(), lr=1.0), batch,
+                                           torch.nn.functional.mse_loss, max_norm=max_norm)
+    assert returned_norm == pytest.approx(norm, rel=1e-5)  # the norm before clipping
+    for p, p0, g in zip(model.parameters(), before, expected):
+        torch.testing.assert_close(p.detach() - p0, -g, rtol=1e-4, atol=1e-7)
+
+
+@pytest.mark.parametrize("clip, max_norm", [(0.05, 0.05), (None, float("inf"))])
+def test_train_passes_its_clip_to_the_step(monkeypatch, clip, max_norm):
+    """``train(clip=...)``: its first update, with Adam swapped for SGD at lr = 1, is -clip(g)."""
+    monkeypatch.setattr(torch.optim, "Adam", torch.optim.SGD)
+    torch.manual_seed(0)
+    model = SequenceRegressor(2, 4)
+    batch = tasks.adding_problem(6, 3, rng=0)
+    expected, _ = _clipped(_gradient(model, batch), max_norm)
+    before = [p.detach().clone() for p in model.parameters()]
+    torch_train.train(model, iter([batch]), torch.nn.functional.mse_loss, steps=1, lr=1.0, clip=clip, progress=False)
+    for p, p0, g in zip(model.parameters(), before, expected):
+        torch.testing.assert_close(p.detach() - p0, -g, rtol=1e-4, atol=1e-7)
 
 
 def test_stream_loss_is_the_mean_over_characters():
@@ -131,13 +158,22 @@ def test_cuda_asked_but_absent():
         torch_train.resolve_device("cuda")
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-def test_training_on_cuda():
-    model = SequenceRegressor(2, 4)
-    batches = (tasks.adding_problem(5, 2, rng=i) for i in count())
-    history = torch_train.train(model, batches, torch.nn.functional.mse_loss, steps=2, device="cuda",
-                          progress=False)
-    assert len(history["loss"]) == 2 and next(model.parameters()).is_cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (run this file on a GPU machine)")
+def test_training_on_cuda_matches_the_cpu():
+    """The same model and batches on the GPU and on the CPU: the same losses and parameters,
+    to float32 rounding (cuDNN's kernels sum in another order)."""
+    torch.manual_seed(0)
+    models = {"cpu": SequenceRegressor(2, 8, cell="lstm")}
+    models["cuda"] = copy.deepcopy(models["cpu"])
+    batches = [tasks.adding_problem(20, 16, rng=i) for i in range(5)]
+    histories = {device: torch_train.train(model, iter(batches), torch.nn.functional.mse_loss, steps=5, clip=0.5,
+                                     device=device, progress=False)
+                 for device, model in models.items()}
+    assert next(models["cuda"].parameters()).is_cuda
+    np.testing.assert_allclose(histories["cuda"]["loss"], histories["cpu"]["loss"], rtol=1e-4)
+    np.testing.assert_allclose(histories["cuda"]["grad_norm"], histories["cpu"]["grad_norm"], rtol=1e-4)
+    for p_gpu, p_cpu in zip(models["cuda"].parameters(), models["cpu"].parameters()):
+        torch.testing.assert_close(p_gpu.cpu(), p_cpu, rtol=1e-4, atol=1e-5)
 
 
 def test_sampling_temperature():

@@ -143,3 +143,17 @@ def test_errors_name_the_argument():
         vanishing.pascanu_bound(params.W_hh, [1], "relu")
     with pytest.raises(ValueError, match="path: expected one of 'carousel', 'full'"):
         vanishing.cell_path_norms(lstm.init(D, H, rng=0), xs, path="cell")
+
+
+def test_orthogonal_is_the_q_of_a_qr_whose_r_has_a_positive_diagonal():
+    """The QR decomposition with R's diagonal positive is unique; its Q is Haar-distributed
+    (Mezzadri 2007), which is what torch.nn.init.orthogonal_ draws. Recomputed from the same
+    Gaussian matrix: R = Qᵀ G must be upper triangular with a positive diagonal."""
+    for n, seed in ((1, 0), (5, 0), (8, 3)):
+        G = np.random.default_rng(seed).standard_normal((n, n))
+        Q = vanishing.orthogonal(n, rng=seed)
+        np.testing.assert_allclose(Q.T @ Q, np.eye(n), atol=1e-12)
+        R = Q.T @ G
+        np.testing.assert_allclose(np.tril(R, -1), 0, atol=1e-12)
+        assert np.all(np.diag(R) > 0)
+    np.testing.assert_allclose(vanishing.orthogonal(4, rng=1, gain=0.5), 0.5 * vanishing.orthogonal(4, rng=1))

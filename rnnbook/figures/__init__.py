@@ -19,6 +19,9 @@ visual legend, :data:`STYLE`: the same colour always means the same model.
 ['activations']
 >>> render_svg("activations").startswith("<?xml")
 True
+
+:func:`plotted` gives the numbers a figure draws, so that the tests can check
+them against an independent computation.
 """
 
 from __future__ import annotations
@@ -101,6 +104,25 @@ def render_svg(name: str) -> str:
         fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
         plt.close(fig)
     return buffer.getvalue()
+
+
+def plotted(name: str) -> list[list[dict]]:
+    """The lines the figure ``name`` draws: for each of its axes, one dict per line,
+    ``{"label", "color", "linestyle", "x", "y"}`` (x and y as float arrays; a
+    horizontal or vertical reference line gives two points).
+
+    >>> [len(lines) for lines in plotted("activations")]  # σ, tanh; σ', tanh' and the line at 1/4
+    [2, 3]
+    """
+    if name not in FIGURES:
+        raise KeyError(f"name: expected one of {', '.join(sorted(FIGURES))}, got {name!r}")
+    with plt.rc_context(RC):
+        fig = FIGURES[name]()
+    axes = [[{"label": line.get_label(), "color": line.get_color(), "linestyle": line.get_linestyle(),
+              "x": np.asarray(line.get_xdata(), dtype=float), "y": np.asarray(line.get_ydata(), dtype=float)}
+             for line in ax.get_lines()] for ax in fig.axes]
+    plt.close(fig)
+    return axes
 
 
 for _module in pkgutil.iter_modules(__path__):
