@@ -68,6 +68,7 @@ LISTS_OF_WORKS = {"Riferimenti", "References", "Letture di approfondimento", "Fu
 ALLOWED = {
     "Python 3.11": "the minimum Python version, a requirement (pyproject.toml), not a result",
     "1406.1078": "an arXiv identifier, not a quantity",
+    "ISO 8601": "the name of a standard (the date format of the seq2seq lab), not a quantity",
 }
 
 FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})")
