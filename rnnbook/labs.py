@@ -549,6 +549,85 @@ def check_sine(result):
         _claim(final["rnn"] < 2 * gated, f"the Elman network stays close to the gated networks, {key}", final)
 
 
+def check_langid(result):
+    """The langid page: both models are far above chance (one half) after a few dozen steps,
+    and reading in order (the LSTM) adds to what the bag of characters sees."""
+    for direction, run in result["runs"].items():
+        early = max(e["test_accuracy"] for e in run["history"]["eval"] if e["step"] <= 100)
+        _claim(early > 0.75, f"{direction} is far above chance after a few dozen steps",
+               f"{early:.3f} at most by step 100")
+    final = {d: run["final"]["test_accuracy"] for d, run in result["runs"].items()}
+    _claim(final["uni"] > final["bag"], "the LSTM adds to the bag of characters", final)
+
+
+def check_negation(result):
+    """The negation page: the bag of words stays near chance on both tasks; the unidirectional
+    LSTM is enough for the sentence label, and so is the bidirectional one; on the word labels
+    the unidirectional LSTM can only guess the first words, the bidirectional one labels them
+    as well as the last ones."""
+    runs = result["runs"]
+    final = {task: {d: run["final"]["test_accuracy"] for d, run in by_direction.items()}
+             for task, by_direction in runs.items()}
+    for task in final:
+        _claim(abs(final[task]["bag"] - 0.5) < 0.15, f"the bag of words stays near chance, {task}", final[task])
+    _claim(min(final["classify"]["uni"], final["classify"]["bi"]) > 0.9,
+           "one direction is enough for the sentence label, and two do the same", final["classify"])
+    _claim(final["tag"]["bi"] > final["tag"]["uni"], "two directions beat one on the word labels", final["tag"])
+    first = {d: runs["tag"][d]["accuracy_by_position"][0] for d in ("uni", "bi")}
+    _claim(first["uni"] < 0.7 < 0.9 < first["bi"],
+           "at the first word one direction can only guess and two label it well", first)
+
+
+def check_seq2seq(result):
+    """The seq2seq page: the model learns the dates (greedy search) and the two searches almost
+    always agree; on numbers, without attention accuracy collapses with length, with attention
+    it is higher overall and at the longest numbers, and length matters much less."""
+    dates = result["dates"]
+    _claim(dates["metrics"]["greedy"] > 0.9, "the model learns to rewrite the dates",
+           f"greedy exact match {dates['metrics']['greedy']:.3f}")
+    test_size = result["settings"]["test_size"]
+    _claim(len(dates["disagreements"]) <= 0.05 * test_size, "greedy and beam search almost always agree",
+           f"{len(dates['disagreements'])} disagreements in {test_size} dates")
+    numbers = result["numbers"]
+    overall = {name: run["metrics"]["exact_match"] for name, run in numbers.items()}
+    _claim(overall["additive"] > overall["none"], "attention beats no attention", overall)
+    ends = {}
+    for name, run in numbers.items():
+        digits, accuracy = np.array(run["by_length"]["digits"]), np.array(run["by_length"]["exact_match"])
+        ends[name] = (float(accuracy[digits <= digits.min() + 5].mean()),
+                      float(accuracy[digits >= digits.max() - 4].mean()))
+    _claim(ends["additive"][1] > ends["none"][1], "attention beats no attention on the longest numbers",
+           f"(shortest, longest) {ends}")
+    _claim(ends["none"][1] < 0.5 * ends["none"][0], "without attention accuracy collapses with length",
+           f"(shortest, longest) {ends}")
+    drop = {name: short - long for name, (short, long) in ends.items()}
+    _claim(drop["additive"] < drop["none"], "with attention length matters much less",
+           f"drops from the shortest to the longest {drop}")
+
+
+def check_scan(result):
+    """The scan page: in numpy the scan wins by far with one recurrence and falls behind the loop
+    with the widest batch (the printed row); the minGRU goes below 0.01 while the LSTM stays near
+    the trivial error; each step of the minGRU costs more than one of the LSTM."""
+    def ratio(T, N):
+        row = next(r for r in result["timing"] if (r["backend"], r["T"], r["N"]) == ("numpy", T, N))
+        return row["loop_s"] / row["scan_s"]
+
+    settings = result["settings"]
+    T_max, N_max = max(settings["lengths"]), max(settings["widths"])
+    _claim(ratio(T_max, 1) > 2, f"the numpy scan wins by far at T = {T_max}, N = 1",
+           f"loop / scan = {ratio(T_max, 1):.2f}")
+    _claim(ratio(2048, N_max) < 1, f"the numpy scan falls behind at T = 2048, N = {N_max}",
+           f"loop / scan = {ratio(2048, N_max):.2f}")
+    final = {m: run["final"]["test_mse"] for m, run in result["runs"].items()}
+    _claim(final["mingru"] < ADDING_SOLVED_MSE, f"the minGRU goes below {ADDING_SOLVED_MSE}", final)
+    _claim(final["lstm"] > 0.8 * result["baseline"],
+           f"the LSTM stays near the trivial error {result['baseline']:.4f}", final)
+    ms = {m: 1e3 * run["seconds"] / run["final"]["step"] for m, run in result["runs"].items()}
+    _claim(ms["mingru"] > ms["lstm"], "each step of the minGRU costs more than one of the LSTM",
+           f"ms per step {ms}")
+
+
 # ---------------------------------------------------------------------------
 # All the labs at once, before the book is built
 # ---------------------------------------------------------------------------

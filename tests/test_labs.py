@@ -402,3 +402,91 @@ def test_sine_conclusions_are_checked(contradiction, claim):
 def test_every_lab_page_checks_its_conclusions(name):
     for language in ("it", "en"):
         assert f"labs.check_{name}(result)" in page(name, language)
+
+
+def _langid_result(bag=0.93, uni=0.96, early=(0.8, 0.85)):
+    def run(final, early_accuracy):
+        evals = [{"step": 25, "test_accuracy": 0.6}, {"step": 50, "test_accuracy": early_accuracy},
+                 {"step": 300, "test_accuracy": final}]
+        return {"history": {"eval": evals}, "final": evals[-1]}
+    return {"runs": {"bag": run(bag, early[0]), "uni": run(uni, early[1])}}
+
+
+@pytest.mark.parametrize("contradiction, claim", [
+    (dict(early=(0.6, 0.85)), "bag is far above chance"), (dict(early=(0.8, 0.55)), "uni is far above chance"),
+    (dict(uni=0.92), "LSTM adds to the bag"),
+])
+def test_langid_conclusions_are_checked(contradiction, claim):
+    labs.check_langid(_langid_result())
+    with pytest.raises(labs.ClaimError, match=claim):
+        labs.check_langid(_langid_result(**contradiction))
+
+
+def _negation_result(classify=(0.55, 0.99, 0.99), tag=(0.58, 0.8, 0.99), first=(0.52, 0.99)):
+    def runs(values, first_word=(None, None)):
+        first_word = dict(zip(("uni", "bi"), first_word))
+        return {d: {"final": {"test_accuracy": v}, "accuracy_by_position": [first_word.get(d), 0.9]}
+                for d, v in zip(("bag", "uni", "bi"), values)}
+    return {"runs": {"classify": runs(classify), "tag": runs(tag, first)}}
+
+
+@pytest.mark.parametrize("contradiction, claim", [
+    (dict(classify=(0.8, 0.99, 0.99)), "bag of words stays near chance, classify"),
+    (dict(tag=(0.75, 0.8, 0.99)), "bag of words stays near chance, tag"),
+    (dict(classify=(0.55, 0.7, 0.99)), "one direction is enough"), (dict(classify=(0.55, 0.99, 0.8)), "two do the same"),
+    (dict(tag=(0.58, 0.99, 0.98)), "two directions beat one"),
+    (dict(first=(0.9, 0.99)), "first word one direction can only guess"),
+    (dict(first=(0.52, 0.6)), "two label it well"),
+])
+def test_negation_conclusions_are_checked(contradiction, claim):
+    labs.check_negation(_negation_result())
+    with pytest.raises(labs.ClaimError, match=claim):
+        labs.check_negation(_negation_result(**contradiction))
+
+
+def _seq2seq_result(greedy=0.98, disagreements=3, additive=(0.95, 0.9), none=(0.8, 0.05)):
+    digits = list(range(4, 25))
+
+    def numbers(short, long):
+        by_length = [short if d <= 9 else long if d >= 20 else (short + long) / 2 for d in digits]
+        return {"metrics": {"exact_match": float(np.mean(by_length))},
+                "by_length": {"digits": digits, "exact_match": by_length}}
+    return {"settings": {"test_size": 300},
+            "dates": {"metrics": {"greedy": greedy, "beam": greedy}, "disagreements": [{}] * disagreements},
+            "numbers": {"additive": numbers(*additive), "none": numbers(*none)}}
+
+
+@pytest.mark.parametrize("contradiction, claim", [
+    (dict(greedy=0.6), "learns to rewrite the dates"), (dict(disagreements=40), "almost always agree"),
+    (dict(additive=(0.4, 0.3), none=(0.9, 0.4)), "attention beats no attention"),
+    (dict(additive=(1.0, 0.04)), "attention beats no attention on the longest"),
+    (dict(none=(0.2, 0.15)), "collapses with length"),
+    (dict(additive=(1.0, 0.2), none=(0.3, 0.05)), "length matters much less"),
+])
+def test_seq2seq_conclusions_are_checked(contradiction, claim):
+    labs.check_seq2seq(_seq2seq_result())
+    with pytest.raises(labs.ClaimError, match=claim):
+        labs.check_seq2seq(_seq2seq_result(**contradiction))
+
+
+def _scan_result(single=20.0, wide=0.7, mingru=0.002, lstm=0.16, seconds=(20.0, 8.0)):
+    timing = [{"backend": backend, "T": T, "N": N, "loop_s": 1.0, "scan_s": 1.0}
+              for backend in ("numpy", "torch") for T in (128, 2048, 8192) for N in (1, 64, 1024)]
+    for row in timing:
+        if row["backend"] == "numpy" and (row["T"], row["N"]) in ((8192, 1), (2048, 1024)):
+            row["scan_s"] = 1.0 / (single if row["N"] == 1 else wide)
+    runs = {m: {"final": {"step": 250, "test_mse": v}, "seconds": s}
+            for m, v, s in (("mingru", mingru, seconds[0]), ("lstm", lstm, seconds[1]))}
+    return {"settings": {"lengths": [128, 2048, 8192], "widths": [1, 64, 1024]}, "timing": timing,
+            "baseline": 1 / 6, "runs": runs}
+
+
+@pytest.mark.parametrize("contradiction, claim", [
+    (dict(single=1.5), "numpy scan wins by far"), (dict(wide=1.2), "numpy scan falls behind"),
+    (dict(mingru=0.02), "minGRU goes below 0.01"), (dict(lstm=0.05), "LSTM stays near the trivial error"),
+    (dict(seconds=(5.0, 8.0)), "each step of the minGRU costs more"),
+])
+def test_scan_conclusions_are_checked(contradiction, claim):
+    labs.check_scan(_scan_result())
+    with pytest.raises(labs.ClaimError, match=claim):
+        labs.check_scan(_scan_result(**contradiction))
