@@ -516,3 +516,53 @@ def persistence_mse(data):
     True
     """
     return float(np.mean((data.ys - data.xs) ** 2))
+
+
+def mean_forecast_mse(fit, data):
+    """MSE of the constant forecast: the mean of the targets of ``fit``, for every target of ``data``.
+
+    >>> d = noisy_sine(200, 8, rng=0)
+    >>> 0.4 < mean_forecast_mse(noisy_sine(200, 8, rng=1), d) < 0.6   # about the variance 1/2 + 0.1^2
+    True
+    """
+    return float(np.mean((data.ys - np.mean(fit.ys)) ** 2))
+
+
+def lagged(xs, order):
+    """The last ``order`` observations at every step, zeros before the start, and a column of ones.
+
+    Args:
+        xs: (T, B, 1) observations.
+        order: p, how many recent values each row holds.
+
+    Returns:
+        (T, B, p + 1): row (t, b) is x_t, x_{t-1}, ..., x_{t-p+1}, 1.
+
+    >>> lagged(np.arange(1.0, 4.0).reshape(3, 1, 1), 2)[:, 0]
+    array([[1., 0., 1.],
+           [2., 1., 1.],
+           [3., 2., 1.]])
+    """
+    p = check_int("order", order, minimum=1)
+    T, B, _ = xs.shape
+    padded = np.concatenate([np.zeros((p - 1, B), xs.dtype), xs[:, :, 0]])
+    columns = [padded[p - 1 - k: p - 1 - k + T] for k in range(p)]
+    return np.stack(columns + [np.ones((T, B), xs.dtype)], axis=-1)
+
+
+def linear_ar_mse(fit, data, order=20):
+    """MSE of a linear autoregressive forecast, fitted by least squares on ``fit``.
+
+    Each of the K future values is a linear function of the last ``order``
+    observations (:func:`lagged`), the same at every step and for every sequence;
+    the weights minimise the squared error on ``fit`` and are scored on ``data``.
+
+    >>> clean = noisy_sine(100, 16, rng=1, noise_std=0.0, periods=(20.0, 20.0))
+    >>> linear_ar_mse(clean, noisy_sine(100, 4, rng=2, noise_std=0.0, periods=(20.0, 20.0))) < 1e-3
+    True
+    """
+    X = lagged(fit.xs.astype(np.float64), order).reshape(-1, order + 1)
+    Y = fit.ys.astype(np.float64).reshape(len(X), -1)
+    weights, *_ = np.linalg.lstsq(X, Y, rcond=None)
+    forecast = lagged(data.xs.astype(np.float64), order) @ weights
+    return float(np.mean((forecast - data.ys) ** 2))
