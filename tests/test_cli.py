@@ -2,8 +2,10 @@
 
 import json
 import re
+import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -230,3 +232,48 @@ def test_the_sine_pass_line_is_the_strongest_simple_baseline():
     metrics = result["metrics"]
     baselines = [metrics["persistence_mse"], metrics["mean_mse"], metrics["linear_ar_mse"]]
     assert metrics["pass_line"] == min(baselines) < metrics["mean_mse"] < metrics["persistence_mse"]
+
+
+# Every `rnnbook` command the README and the pages show, run with tiny settings.
+ROOT = Path(__file__).resolve().parents[1]
+SHOWN = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+TINY_FOR = {
+    "adding": ["--test-size", "4", "--batch-size", "2"],
+    "charlm": ["--batch-size", "2", "--chunk-len", "8", "--hidden", "4", "--sample-len", "5"],
+    "reber": ["--train-size", "4", "--test-size", "4", "--batch-size", "2", "--hidden", "4"],
+    "sine": ["--test-size", "4", "--batch-size", "2"],
+}
+
+
+def shown_commands():
+    """(page, command) for each `rnnbook ...` line of a bash/console block and each `rnnbook run` inline."""
+    found = set()
+    for path in SHOWN:
+        text = path.read_text(encoding="utf-8")
+        for block in re.findall(r"^```(?:bash|console)\n(.*?)^```", text, flags=re.M | re.S):
+            for line in block.splitlines():
+                command = line.removeprefix("$ ").split(" #")[0].strip()
+                if command.startswith("rnnbook "):
+                    found.add((path.relative_to(ROOT).as_posix(), command))
+        for command in re.findall(r"`(rnnbook (?:run|list)[^`]*)`", text):
+            if "NAME" not in command and "NOME" not in command:
+                found.add((path.relative_to(ROOT).as_posix(), command))
+    return sorted(found)
+
+
+def test_the_pages_show_one_way_to_run_the_experiments():
+    """`rnnbook ...` after `source .venv/bin/activate`: never `python -m rnnbook` or `.venv/bin/...`."""
+    for path in SHOWN:
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"python -m rnnbook\b(?!\.)", text) and ".venv/bin/rnnbook" not in text, path
+    assert len(shown_commands()) >= 10
+
+
+@pytest.mark.parametrize("page, command", shown_commands())
+def test_every_command_the_pages_show_runs(page, command, docs, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    argv = shlex.split(command)[1:]
+    if argv[0] == "run" and "--help" not in argv:
+        name = argv[1]
+        argv += [*TINY_FOR[name], *TINY] + (["--docs", str(docs)] if name == "charlm" else [])
+    assert main(argv) == 0, capsys.readouterr().err
