@@ -27,7 +27,7 @@ import numpy as np
 
 from rnnbook._validate import FLOAT_DTYPES, check_array, check_same_dtype
 
-__all__ = ["TORCH_NAMES", "Params", "sigmoid", "check_inputs", "check_state", "check_backward"]
+__all__ = ["TORCH_NAMES", "Params", "ReadOnlyCache", "sigmoid", "check_inputs", "check_state", "check_backward"]
 
 # Our names and PyTorch's, for a one-layer module.
 TORCH_NAMES = {
@@ -217,6 +217,36 @@ class Params:
                 getattr(module, torch_name).copy_(torch.from_numpy(getattr(self, name)))
         return module
     # --8<-- [end:to_torch]
+
+
+@dataclasses.dataclass(eq=False)
+class ReadOnlyCache:
+    """The base of every model's ``Cache``: what it holds cannot change before ``backward``.
+
+    ``xs`` is the caller's array, so the cache keeps a copy of it; every array it
+    holds is then made read-only. ``forward`` returns views of the cache (``hs``,
+    the final state), read-only too: writing into them raises ``ValueError``
+    instead of silently changing the gradients ``backward`` returns. Copy them
+    (``hs.copy()``) to get arrays you may change.
+
+    >>> from rnnbook import rnn
+    >>> xs = np.ones((2, 1, 3))
+    >>> hs, h, cache = rnn.forward(xs, None, rnn.init(3, 4, rng=0))
+    >>> xs[:] = 0.0                                   # the caller's array: the cache has its own copy
+    >>> float(cache.xs.sum())
+    6.0
+    >>> hs[0] = 0.0
+    Traceback (most recent call last):
+    ...
+    ValueError: assignment destination is read-only
+    """
+
+    def __post_init__(self):
+        self.xs = self.xs.copy()
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
 
 
 def _qualname(cls):

@@ -67,8 +67,8 @@ class Params(cell.Params):
 
 
 @dataclasses.dataclass(eq=False)
-class Cache:
-    """What :func:`backward` needs from :func:`forward`.
+class Cache(cell.ReadOnlyCache):
+    """What :func:`backward` needs from :func:`forward`, read-only (:class:`~rnnbook.cell.ReadOnlyCache`).
 
     Attributes:
         params: the weights used.
@@ -173,7 +173,7 @@ def forward(xs, state, params, *, variant="pytorch"):
         hs: the hidden states h_1 .. h_T (T, B, H);
         h: the final state h_T (B, H);
         cache: a :class:`Cache` for :func:`backward`.
-        ``hs`` and ``h`` are views into the cache: read them, do not write into them.
+        ``hs`` and ``h`` are read-only views into the cache (copy them to change them).
 
     >>> params = init(3, 4, rng=0)
     >>> xs = np.ones((5, 2, 3))
@@ -199,7 +199,8 @@ def forward(xs, state, params, *, variant="pytorch"):
         gates = _forward_pytorch(ax, hs, hn, params)
     else:
         gates = _forward_cho(ax, hs, hn, params)
-    return hs[1:], hs[T], Cache(params, xs, hs, gates, variant, hn)
+    cache = Cache(params, xs, hs, gates, variant, hn)  # read-only from here on
+    return hs[1:], hs[T], cache
 
 
 # --8<-- [start:forward_pytorch]

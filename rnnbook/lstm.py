@@ -66,8 +66,8 @@ class Params(cell.Params):
 
 
 @dataclasses.dataclass(eq=False)
-class Cache:
-    """What :func:`backward` needs from :func:`forward`.
+class Cache(cell.ReadOnlyCache):
+    """What :func:`backward` needs from :func:`forward`, read-only (:class:`~rnnbook.cell.ReadOnlyCache`).
 
     Attributes:
         params: the weights used.
@@ -201,7 +201,7 @@ def forward(xs, state, params):
         hs: the hidden states h_1 .. h_T (T, B, H);
         (h, c): the final state (h_T, c_T);
         cache: a :class:`Cache` for :func:`backward`.
-        ``hs``, ``h`` and ``c`` are views into the cache: read them, do not write into them.
+        ``hs``, ``h`` and ``c`` are read-only views into the cache (copy them to change them).
 
     >>> params = init(3, 4, rng=0)
     >>> xs = np.ones((5, 2, 3))
@@ -228,7 +228,8 @@ def forward(xs, state, params):
         cs[t + 1] = f * cs[t] + i * g  # c = f ⊙ c_prev + i ⊙ g
         np.tanh(cs[t + 1], out=tanh_cs[t])
         hs[t + 1] = o * tanh_cs[t]  # h = o ⊙ tanh(c)
-    return hs[1:], (hs[T], cs[T]), Cache(params, xs, hs, cs, tanh_cs, gates=a)
+    cache = Cache(params, xs, hs, cs, tanh_cs, gates=a)  # read-only from here on
+    return hs[1:], (hs[T], cs[T]), cache
 # --8<-- [end:forward]
 
 

@@ -56,8 +56,8 @@ class Params(cell.Params):
 
 
 @dataclasses.dataclass(eq=False)
-class Cache:
-    """What :func:`backward` needs from :func:`forward`.
+class Cache(cell.ReadOnlyCache):
+    """What :func:`backward` needs from :func:`forward`, read-only (:class:`~rnnbook.cell.ReadOnlyCache`).
 
     Attributes:
         params: the weights used.
@@ -133,7 +133,7 @@ def forward(xs, state, params):
         hs: the hidden states h_1 .. h_T (T, B, H);
         h: the final state h_T (B, H);
         cache: a :class:`Cache` for :func:`backward`.
-        ``hs`` and ``h`` are views into the cache: read them, do not write into them.
+        ``hs`` and ``h`` are read-only views into the cache (copy them to change them).
 
     >>> params = init(3, 4, rng=0)
     >>> xs = np.ones((5, 2, 3))
@@ -153,7 +153,8 @@ def forward(xs, state, params):
     hs[0] = h0
     for t in range(T):
         hs[t + 1] = np.tanh(ax[t] + hs[t] @ params.W_hh.T)
-    return hs[1:], hs[T], Cache(params, xs, hs)
+    cache = Cache(params, xs, hs)  # read-only from here on
+    return hs[1:], hs[T], cache
 # --8<-- [end:forward]
 
 

@@ -66,15 +66,19 @@ def resolve_device(device="cpu"):
 
 
 def to_tensor(array, device):
-    """A numpy array (or tensor) as a tensor on ``device``: floats stay float, integers become int64.
+    """A numpy array (or tensor) as a tensor on ``device``: floats become PyTorch's default
+    dtype (float32, the models' weights; the tasks make float64 like the numpy models),
+    integers become int64.
 
     >>> to_tensor(np.array([1, 2], dtype=np.int32), "cpu")
     tensor([1, 2])
+    >>> to_tensor(np.array([0.5]), "cpu").dtype
+    torch.float32
     """
     tensor = torch.as_tensor(array)
-    if not tensor.is_floating_point():
-        tensor = tensor.long()
-    return tensor.to(device)
+    if tensor.is_floating_point():
+        return tensor.to(device, torch.get_default_dtype())
+    return tensor.long().to(device)
 
 
 def detach_state(state):
