@@ -321,6 +321,8 @@ def check_inputs(name, x, state, params, params_class, n_states=1):
     check_array(name, x, shape=("T", "B", "D") if name == "xs" else ("B", "D"), dims=dims)
     if dims.get("T") == 0:
         raise ValueError(f"xs: expected at least one time step, got shape {x.shape}")
+    if dims["B"] == 0:
+        raise ValueError(f"{name}: expected at least one sequence (B >= 1), got shape {x.shape}")
     if state is None:
         state = _zero_state(dims["B"], dims["H"], x.dtype, n_states)
     else:

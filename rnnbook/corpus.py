@@ -103,9 +103,8 @@ def book_pages(docs_dir=None, language="both"):
     check_choice("language", language, ("it", "en", "both"))
     root = Path(DOCS_DIR if docs_dir is None else docs_dir)
     if not root.is_dir():
-        raise FileNotFoundError(
-            f"docs_dir: expected a folder of Markdown pages, got '{root}', which does not exist"
-        )
+        what = "a file" if root.exists() else "which does not exist"
+        raise FileNotFoundError(f"docs_dir: expected a folder of Markdown pages, got '{root}', {what}")
     pages = sorted(root.rglob("*.md"))
     if language == "en":
         pages = [p for p in pages if p.name.endswith(".en.md")]
@@ -170,8 +169,18 @@ class Vocab:
         return np.array([self.index[c] for c in text], dtype=np.int64)
 
     def decode(self, codes):
-        """A sequence of integer codes -> text."""
-        return "".join(self.chars[int(i)] for i in codes)
+        """A sequence of integer codes -> text.
+
+        >>> Vocab("ab").decode([-1])
+        Traceback (most recent call last):
+        ...
+        ValueError: codes: expected integers in [0, 2), got -1
+        """
+        codes = [int(i) for i in codes]
+        wrong = [i for i in codes if not 0 <= i < len(self.chars)]
+        if wrong:
+            raise ValueError(f"codes: expected integers in [0, {len(self.chars)}), got {wrong[0]}")
+        return "".join(self.chars[i] for i in codes)
 
 
 def split(codes, valid_fraction=0.1):
@@ -262,6 +271,9 @@ def unigram_entropy(codes, vocab_size):
     >>> unigram_entropy(np.array([0, 1, 0, 1]), 2)
     1.0
     """
-    counts = np.bincount(np.asarray(codes), minlength=vocab_size)
+    codes = np.asarray(codes, dtype=np.int64)
+    if codes.size == 0:
+        raise ValueError("codes: expected at least one character code, got none")
+    counts = np.bincount(codes, minlength=check_int("vocab_size", vocab_size, minimum=1))
     p = counts[counts > 0] / counts.sum()
     return float(-(p * np.log2(p)).sum())

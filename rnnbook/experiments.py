@@ -27,7 +27,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from . import corpus, tasks
-from ._validate import check_int
+from ._validate import check_choice, check_int
 from .figures import running_mean
 from .torch_models import CharLM, SequenceRegressor, SequenceTagger
 from .torch_train import (predict, rollout, sample_text, seed_everything, sequence_cross_entropy,
@@ -44,6 +44,9 @@ HS_STOP_MSE = 0.01  # H&S 1997 §5.4 stop when the average training error is bel
 # 2,000 most recent sequences are processed correctly)
 HS_TOLERANCE = 0.04  # H&S 1997 §5.4: a sequence is correct if |error| < 0.04
 AR_ORDER = 20  # the sine's linear autoregressive baseline reads the last 20 values (half the longest period)
+
+
+MODELS = ("rnn", "lstm", "gru")
 
 
 def _data_rngs(seed):
@@ -92,6 +95,7 @@ def run_adding(*, model="lstm", seq_len=100, form="modern", steps=3000, hidden=6
     sequences with error below 0.04 and compares with H&S's stopping error 0.01.
     """
     settings = plain_settings(locals())
+    check_choice("model", model, MODELS)
     seed_everything(seed)
     train_rng, test_rng = _data_rngs(seed)
     baseline = tasks.adding_baseline(form, seq_len)
@@ -139,6 +143,7 @@ def run_charlm(*, model="lstm", docs=None, language="both", steps=600, hidden=12
     context) and samples of ``sample_len`` characters after ``prime``, at each temperature.
     """
     settings = plain_settings(locals())
+    check_choice("model", model, MODELS)
     seed_everything(seed)
     text = corpus.load_book_text(docs, language)
     vocab = corpus.Vocab.from_text(text)
@@ -184,6 +189,7 @@ def run_reber(*, model="lstm", steps=1500, hidden=16, forget_bias=1.0, lr=1e-2, 
     net 0 %, both trained by gradient descent without Adam or clipping).
     """
     settings = plain_settings(locals())
+    check_choice("model", model, MODELS)
     seed_everything(seed)
     train_rng, test_rng = _data_rngs(seed)
     train_set = [tasks.embedded_reber_string(train_rng) for _ in range(train_size)]
@@ -230,6 +236,7 @@ def run_sine(*, model="lstm", seq_len=100, horizon=1, noise=0.1, steps=1000, hid
     The noise floor noise^2 is the error no forecast can beat.
     """
     settings = plain_settings(locals())
+    check_choice("model", model, MODELS)
     seed_everything(seed)
     train_rng, test_rng = _data_rngs(seed)
     fit_rng = np.random.default_rng([seed, 2])
