@@ -27,7 +27,8 @@ import numpy as np
 
 from rnnbook._validate import FLOAT_DTYPES, check_array, check_same_dtype
 
-__all__ = ["TORCH_NAMES", "Params", "ReadOnlyCache", "sigmoid", "check_inputs", "check_state", "check_backward"]
+__all__ = ["TORCH_NAMES", "Params", "ReadOnlyCache", "sigmoid", "check_inputs", "check_state", "check_backward",
+           "check_step_backward"]
 
 # Our names and PyTorch's, for a one-layer module.
 TORCH_NAMES = {
@@ -362,3 +363,22 @@ def check_backward(dhs, cache, d_state, cache_class, n_states=1):
         return d_state.copy()
     check_same_dtype(dhs=dhs, d_state=d_state[0])
     return tuple(a.copy() for a in d_state)
+
+
+def check_step_backward(d_state, x, state, params, params_class, n_states=1):
+    """Check the arguments of ``step_backward``: those of ``step``, and ``d_state`` shaped as the state.
+
+    Returns:
+        ``(state, d_state)``: the previous state (zeros for None) and ``d_state``, checked.
+
+    >>> from rnnbook import rnn
+    >>> check_step_backward(np.ones((2, 4)), np.ones((2, 3)), None, rnn.init(3, 5, rng=0), rnn.Params)
+    Traceback (most recent call last):
+    ...
+    ValueError: d_state: expected shape (B, H) = (2, 5), got (2, 4) (H mismatch: expected 5, got 4)
+    """
+    state = check_inputs("x", x, state, params, params_class, n_states)
+    dims = {"B": x.shape[0], "H": params.hidden_size}
+    d_state = check_state("d_state", d_state, dims, n_states)
+    check_same_dtype(x=x, d_state=d_state if n_states == 1 else d_state[0])
+    return state, d_state
