@@ -86,7 +86,7 @@ def check_model(model):
     >>> check_model("rnn")
     Traceback (most recent call last):
     ...
-    TypeError: model: expected the module rnnbook.rnn, rnnbook.lstm or rnnbook.gru (from rnnbook import rnn), got str 'rnn'
+    TypeError: model: expected the module rnnbook.rnn, rnnbook.lstm or rnnbook.gru (...), got str 'rnn'
     """
     if not (inspect.ismodule(model) and callable(getattr(model, "forward", None))
             and callable(getattr(model, "backward", None))):

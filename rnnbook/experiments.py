@@ -5,7 +5,8 @@ a result of plain data (JSON-ready): the settings, the training history, the
 final metrics as numbers (``metrics``), the reference lines to compare with (the
 trivial baseline and the published or measured pass line), the same numbers
 formatted for printing (``summary``) and whether the pass line was reached. The
-labs (:mod:`rnnbook.labs`) call these functions and read ``metrics``. :func:`save_figures` draws the learning curve. The command line
+labs (:mod:`rnnbook.labs`) call these functions and read ``metrics``.
+:func:`save_figures` draws the learning curve. The command line
 (``rnnbook run NAME``, see :mod:`rnnbook.__main__`) is a thin layer over these.
 
 >>> sorted(EXPERIMENTS)

@@ -32,7 +32,8 @@ def test_step_backward_equals_backward_on_one_step(model, kw):
     hs, _, cache = model.forward(x[None], state, params, **kw)
     # the whole gradient of the step arrives through d_state: none from a loss on hs
     ref_grads, ref_dxs, ref_d_prev = model.backward(np.zeros_like(hs), cache, d_state)
-    for ours, theirs in zip(optim.parameters([grads, dx, d_prev]), optim.parameters([ref_grads, ref_dxs[0], ref_d_prev])):
+    expected = optim.parameters([ref_grads, ref_dxs[0], ref_d_prev])
+    for ours, theirs in zip(optim.parameters([grads, dx, d_prev]), expected):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
 
 
