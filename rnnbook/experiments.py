@@ -141,7 +141,9 @@ def run_charlm(*, model="lstm", docs=None, language="both", steps=600, hidden=12
     "both") is split 90/10; the model reads B parallel streams in chunks of
     ``chunk_len`` characters, carrying its state (Williams & Peng 1990). Reports
     validation bits per character beside the unigram entropy (a model that ignores
-    context) and samples of ``sample_len`` characters after ``prime``, at each temperature.
+    context) and a bigram model (the previous character as the only context), the
+    pass line being the better of the two, and samples of ``sample_len`` characters
+    after ``prime``, at each temperature.
     """
     settings = plain_settings(locals())
     check_choice("model", model, MODELS)
@@ -154,6 +156,8 @@ def run_charlm(*, model="lstm", docs=None, language="both", steps=600, hidden=12
                          f"batch_size = {batch_size}, got {len(text)}")
     valid = list(corpus.tbptt_chunks(corpus.stream_layout(valid_codes, batch_size), chunk_len))
     unigram = corpus.unigram_entropy(train_codes, len(vocab))
+    bigram = corpus.bigram_bits(train_codes, valid_codes, len(vocab))
+    pass_line = min(unigram, bigram)
     net = CharLM(len(vocab), hidden, cell=model, forget_bias=_lstm_only(model, forget_bias))
 
     def evaluate(m):
@@ -166,15 +170,19 @@ def run_charlm(*, model="lstm", docs=None, language="both", steps=600, hidden=12
     final = history["eval"][-1]["valid_bpc"]
     samples = {str(t): sample_text(net, vocab, prime, sample_len, temperature=t, seed=seed, device=device)
                for t in temperatures}
-    metrics = {"valid_bpc": final, "unigram_bits": unigram, "train_chars": len(train_codes),
+    metrics = {"valid_bpc": final, "unigram_bits": unigram, "bigram_bits": bigram, "pass_line": pass_line,
+               "train_chars": len(train_codes),
                "valid_chars": len(valid_codes), "vocabulary": len(vocab)}
     summary = {f"validation bits per character ({len(valid_codes)} characters)": f"{final:.3f}",
                "unigram entropy of the training text": f"{unigram:.3f}",
+               "bigram model (add-one) on the validation text": f"{bigram:.3f}",
+               "pass line (the better of these)": f"{pass_line:.3f}",
                "characters: training / vocabulary": f"{len(train_codes)} / {len(vocab)}"}
     return _result(
         "charlm", f"Character LM on the book, {model.upper()}, H = {hidden}", settings,
         history, metric="valid_bpc", log_metric=False, metrics=metrics, summary=summary,
-        passed=final < unigram, lines={"unigram baseline": unigram}, samples=samples)
+        passed=final < pass_line, lines={"unigram baseline": unigram, "bigram baseline": bigram},
+        samples=samples)
 
 
 def run_reber(*, model="lstm", steps=1500, hidden=16, forget_bias=1.0, lr=1e-2, batch_size=16,
