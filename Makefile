@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Material for MkDocs prints an end-of-life notice box at every build, which a newcomer
+# takes for an error; its own variable turns it off (material/templates/__init__.py).
+export NO_MKDOCS_2_WARNING := 1
 # A stage prints its name and how long it took, and keeps its exit status.
 STAGE = @s=$$(date +%s); echo "==> $(1)"; $(2); rc=$$?; echo "<== $(1): $$(( $$(date +%s) - s )) s"; exit $$rc
 

@@ -82,11 +82,14 @@ def load(path: Path | str) -> list[dict]:
             unknown = set(side) - {"term", "also", "see", "def", "hover", "rejected"}
             missing = {"term", "see", "def"} - set(side)
             if unknown or missing:
-                raise ValueError(f"{path}: entry {key!r} ({language}): unknown keys {sorted(unknown)}, missing {sorted(missing)}")
+                raise ValueError(f"{path}: entry {key!r} ({language}): unknown keys {sorted(unknown)}, "
+                                 f"missing {sorted(missing)}")
             if NOT_IN_DEFINITION.search(side["def"]):
-                raise ValueError(f"{path}: entry {key!r} ({language}): the definition is plain text, without $ ` * | [ ] < > \\")
+                raise ValueError(f"{path}: entry {key!r} ({language}): the definition is plain text, "
+                                 "without $ ` * | [ ] < > \\")
             if not re.fullmatch(r"[\w.-]+\.md(#[\w-]+)?", side["see"]):
-                raise ValueError(f"{path}: entry {key!r} ({language}): 'see' is page.md or page.md#anchor, got {side['see']!r}")
+                raise ValueError(f"{path}: entry {key!r} ({language}): 'see' is page.md or page.md#anchor, "
+                                 f"got {side['see']!r}")
             rejected = side.get("rejected", [])
             if not isinstance(rejected, list) or not all(isinstance(form, str) and form for form in rejected):
                 raise ValueError(f"{path}: entry {key!r} ({language}): 'rejected' is a list of words, got {rejected!r}")
@@ -95,7 +98,8 @@ def load(path: Path | str) -> list[dict]:
                 raise ValueError(f"{path}: entry {key!r} ({language}): {sorted(clash)} both used and rejected")
             for form in surface_forms(side):
                 if form in forms[language]:
-                    raise ValueError(f"{path}: {form!r} ({language}) belongs to both {forms[language][form]!r} and {key!r}")
+                    raise ValueError(f"{path}: {form!r} ({language}) belongs to both {forms[language][form]!r} "
+                                     f"and {key!r}")
                 forms[language][form] = key
     return entries
 
@@ -152,9 +156,11 @@ def headings(path: Path | str) -> list[tuple[str, str, int]]:
     The anchors come from Python-Markdown's own ``toc`` extension (as in the build), run on
     the page's headings alone, outside code blocks.
     """
-    lines = [HEADING.match(line).groups() for line, kind, _ in fenced_lines(Path(path).read_text(encoding="utf-8").splitlines())
+    text = Path(path).read_text(encoding="utf-8").splitlines()
+    lines = [HEADING.match(line).groups() for line, kind, _ in fenced_lines(text)
              if kind == "text" and HEADING.match(line)]
-    md = Markdown(extensions=["toc", "attr_list", "pymdownx.arithmatex"], extension_configs={"pymdownx.arithmatex": {"generic": True}})
+    md = Markdown(extensions=["toc", "attr_list", "pymdownx.arithmatex"],
+                  extension_configs={"pymdownx.arithmatex": {"generic": True}})
     md.convert("\n\n".join(f"{marks} {text}" for marks, text in lines))
     flat = []
 

@@ -21,6 +21,7 @@ the notebooks, executed one after another, then read their results from it.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -81,6 +82,20 @@ def _language(config) -> str:
 # nbconvert renders a Markdown cell's code block as <pre> without <code>; Material
 # gives a copy button only to pre > code, so add the <code> element.
 MARKDOWN_CODE = re.compile(r'(<div class="highlight"><pre>(?:<span></span>)?)(.*?)(</pre></div>)', re.S)
+
+
+def on_startup(command, dirty):
+    """Notebook kernels talk over local sockets (ipc), not TCP, where the platform has them.
+
+    mkdocs-jupyter executes each notebook in a kernel started by ``jupyter_client``, over
+    TCP by default, and the kernel then warns, once per notebook, that TCP is not
+    encrypted: noise a newcomer takes for an error. On one machine, Unix sockets in the
+    Jupyter runtime folder need no encryption, and the kernel does not warn.
+    """
+    if os.name == "posix":
+        from jupyter_client.connect import ConnectionFileMixin
+
+        ConnectionFileMixin.transport.default_value = "ipc"
 
 
 def on_files(files, config):

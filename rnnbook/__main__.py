@@ -17,7 +17,7 @@ import math
 import sys
 from pathlib import Path
 
-
+from . import __version__
 from .experiments import EXPERIMENTS, format_summary, save_figures
 from .threads import torch_threads
 from .torch_train import resolve_device
@@ -44,7 +44,10 @@ def _forget_bias(text):
     """An argparse ``type`` for --forget-bias: a number, or 'none' for PyTorch's initialisation."""
     if text.lower() == "none":
         return None
-    return _checked(float)(text)
+    try:
+        return _checked(float)(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected a finite number or 'none', got {text!r}") from None
 
 
 def _device(text):
@@ -56,18 +59,27 @@ def _device(text):
     return text
 
 
-# Every option any experiment takes; an experiment gets those its run function accepts.
+class _Given(argparse.Action):
+    """Store the value and note that it was given (``NAME_given``), to tell it from the default."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        setattr(namespace, self.dest + "_given", True)
+
+
+# Every option any experiment takes; an experiment gets those its run function accepts,
+# with the help of HELP[experiment][option] where an option means something particular.
 OPTIONS = {
     "model": dict(choices=("rnn", "lstm", "gru"), help="recurrent cell"),
     "attention": dict(choices=("additive", "dot", "general", "none"), help="attention score, or none"),
     "beam_size": dict(type=_checked(int, 1), metavar="K", help="beam width"),
     "min_digits": dict(type=_checked(int, 1), metavar="N", help="fewest digits in a number"),
     "max_digits": dict(type=_checked(int, 1), metavar="N", help="most digits in a number"),
-    "seq_len": dict(type=_checked(int, 1), metavar="T", help="sequence length (copy: the delay)"),
+    "seq_len": dict(type=_checked(int, 1), metavar="T", help="sequence length"),
     "form": dict(choices=("modern", "hs"), help="modern (a marker in each half) or H&S 1997's original"),
     "steps": dict(type=_checked(int, 1), metavar="N", help="training steps (batches)"),
     "hidden": dict(type=_checked(int, 1), metavar="H", help="hidden units"),
-    "forget_bias": dict(type=_forget_bias, metavar="BIAS",
+    "forget_bias": dict(type=_forget_bias, action=_Given, metavar="BIAS",
                         help="LSTM only: initial forget-gate bias, or 'none' for PyTorch's initialisation"),
     "lr": dict(type=_checked(float, 0, strict=True), help="Adam learning rate"),
     "batch_size": dict(type=_checked(int, 1), metavar="B", help="sequences per batch"),
@@ -94,27 +106,32 @@ OPTIONS = {
 }
 
 
+HELP = {
+    "adding": {"seq_len": "sequence length T: the markers fall in it, the answer comes at its end"},
+    "sine": {"seq_len": "steps of each series the model reads (a forecast at every step)"},
+}
+
+
 def _add_experiment(subparsers, experiment):
     """A ``run NAME`` parser whose options and defaults come from ``experiment.run``."""
-    parser = subparsers.add_parser(
-        experiment.name, help=experiment.description,
-        description=f"{experiment.description}. Expected time: {experiment.expected_time}.")
+    parser = subparsers.add_parser(experiment.name, help=experiment.description,
+                                   description=f"{experiment.description}.")
     for name, param in inspect.signature(experiment.run).parameters.items():
         if name in OPTIONS:
             option = dict(OPTIONS[name])
             if name == "model":
                 option["choices"] = experiment.models
-            if "default" not in option["help"]:
-                option["help"] += " (default: %(default)s)"
+            option["help"] = HELP.get(experiment.name, {}).get(name, option["help"]) + " (default: %(default)s)"
             parser.add_argument("--" + name.replace("_", "-"), default=param.default, **option)
     parser.add_argument("--out", type=Path, metavar="DIR",
-                        help="where to save the figures and result.json "
-                             "(default: ./rnnbook-runs/NAME-MODEL-...)")
+                        help="an empty or new folder for the figures and result.json (default: "
+                             "./rnnbook-runs/ named after the experiment and every setting you changed; "
+                             "-2, -3, ... appended if that folder exists)")
     parser.add_argument("--threads", type=_checked(int, 1), default=1, metavar="N",
                         help="CPU threads for PyTorch (default: 1, the fastest for these small nets, "
                              "and much faster than 2 when other programs share the CPU)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    parser.set_defaults(experiment=experiment)
+    parser.set_defaults(experiment=experiment, run_parser=parser)
 
 
 def build_parser():
@@ -125,6 +142,7 @@ def build_parser():
     """
     parser = argparse.ArgumentParser(
         prog="rnnbook", description="Run the experiments of the rnnbook textbook on recurrent networks.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="list the book's experiments")
     run = commands.add_parser("run", help="run one experiment", description="Run one experiment.")
@@ -134,52 +152,102 @@ def build_parser():
     return parser
 
 
-def default_out_dir(name, kwargs):
-    """``rnnbook-runs/NAME-MODEL[-TN]-seedS`` under the current directory.
+def default_out_dir(name, kwargs, defaults):
+    """``rnnbook-runs/NAME-MODEL[-SETTING=VALUE...]-seedS``: every setting that differs from ``defaults``.
 
-    >>> default_out_dir("adding", {"model": "lstm", "seq_len": 100, "seed": 0}).as_posix()
-    'rnnbook-runs/adding-lstm-T100-seed0'
+    >>> default_out_dir("sine", {"model": "lstm", "horizon": 10, "seed": 0},
+    ...                 {"model": "lstm", "horizon": 1, "seed": 0}).as_posix()
+    'rnnbook-runs/sine-lstm-horizon=10-seed0'
     """
-    parts = [name, kwargs["model"]] + ([f"T{kwargs['seq_len']}"] if "seq_len" in kwargs else [])
-    parts += [kwargs["attention"]] if "attention" in kwargs else []
-    parts += [kwargs[key] for key in ("task", "direction") if key in kwargs]
-    return Path("rnnbook-runs") / "-".join(parts + [f"seed{kwargs['seed']}"])
+    def text(value):
+        if isinstance(value, (list, tuple)):
+            return ",".join(map(str, value))
+        return Path(value).name if isinstance(value, Path) else str(value)
+
+    changed = [f"{key}={text(value)}" for key, value in kwargs.items()
+               if key not in ("model", "seed", "device") and value != defaults[key]]
+    return Path("rnnbook-runs") / "-".join([name, kwargs["model"], *changed, f"seed{kwargs['seed']}"])
 
 
-def _run(args):
-    """Run the chosen experiment, print its summary and where the figures went."""
+def _unused(folder):
+    """``folder``, or the first of ``folder-2``, ``folder-3``, ... that does not exist."""
+    candidate, n = folder, 1
+    while candidate.exists():
+        n += 1
+        candidate = folder.with_name(f"{folder.name}-{n}")
+    return candidate
+
+
+def _destination(parser, args, kwargs):
+    """Where the run is saved, checked before training: never overwrite a run or a file."""
+    if args.out is None:
+        defaults = {name: p.default for name, p in inspect.signature(args.experiment.run).parameters.items()}
+        return _unused(default_out_dir(args.experiment.name, kwargs, defaults))
+    if args.out.exists() and not args.out.is_dir():
+        parser.error(f"argument --out: expected a folder, got the existing file {str(args.out)!r}")
+    if (args.out / "result.json").exists():
+        parser.error(f"argument --out: {str(args.out)!r} already holds a run (result.json); "
+                     "choose another folder or delete that one")
+    return args.out
+
+
+def _usage_error(parser, error):
+    """Exit 2 with argparse's message; ``seq_len: ...`` from the experiment names the option ``--seq-len``."""
+    message = str(error)
+    name, colon, rest = message.partition(": ")
+    name = {"docs_dir": "docs"}.get(name, name)
+    if colon and name in OPTIONS:
+        message = f"argument --{name.replace('_', '-')}: {rest}"
+    parser.error(message)
+
+
+def _run(parser, args):
+    """Run the chosen experiment, print its summary and where the figures went; the exit code."""
     experiment = args.experiment
     kwargs = {name: getattr(args, name) for name in inspect.signature(experiment.run).parameters
               if name in OPTIONS}
     if "temperatures" in kwargs:
         kwargs["temperatures"] = tuple(kwargs["temperatures"])
-    with torch_threads(args.threads):
-        result = experiment.run(**kwargs, progress=not args.no_progress)
+    if getattr(args, "forget_bias_given", False) and kwargs["model"] != "lstm":
+        parser.error(f"argument --forget-bias: only the LSTM has a forget gate, got --model {kwargs['model']}")
+    out = _destination(parser, args, kwargs)
+    try:
+        with torch_threads(args.threads):
+            result = experiment.run(**kwargs, progress=not args.no_progress)
+    except (ValueError, FileNotFoundError) as error:
+        _usage_error(parser, error)
+    except KeyboardInterrupt:
+        print(f"rnnbook run {experiment.name}: interrupted before the first step; nothing to save",
+              file=sys.stderr)
+        return 130
     print(format_summary(result))
     for temperature, text in result.get("samples", {}).items():
         print(f"\n--- sample at temperature {temperature} ---\n{text}")
-    paths = save_figures(result, args.out or default_out_dir(experiment.name, kwargs))
+    paths = save_figures(result, out)
     print("\nsaved: " + ", ".join(str(p) for p in paths))
+    if result["history"].get("interrupted"):
+        print(f"rnnbook run {experiment.name}: interrupted; saved the steps done", file=sys.stderr)
+        return 130
+    return 0
 
 
 def main(argv=None):
-    """Parse ``argv`` (default: ``sys.argv[1:]``), run the command, return the exit code."""
+    """Parse ``argv`` (default: ``sys.argv[1:]``), run the command, return the exit code.
+
+    A wrong argument, also one found by the experiment before it trains, exits with 2;
+    Ctrl-C during training saves what was computed and exits with 130.
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        if args.command == "list":
+            width = max(map(len, EXPERIMENTS))
+            for name, experiment in EXPERIMENTS.items():
+                print(f"{name:<{width}}  {experiment.description}")
+            return 0
+        return _run(args.run_parser, args)
     except SystemExit as exit_:  # argparse has printed the usage and the error
         return int(exit_.code or 0)
-    if args.command == "list":
-        width = max(map(len, EXPERIMENTS))
-        for name, experiment in EXPERIMENTS.items():
-            print(f"{name:<{width}}  {experiment.description}")
-        return 0
-    try:
-        _run(args)
-    except (ValueError, FileNotFoundError) as error:
-        print(f"rnnbook run {args.name}: error: {error}", file=sys.stderr)
-        return 1
-    return 0
 
 
 if __name__ == "__main__":

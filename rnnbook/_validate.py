@@ -90,13 +90,14 @@ def check_same_dtype(**arrays):
     >>> check_same_dtype(xs=np.zeros(2), h0=np.zeros(2, np.float32))
     Traceback (most recent call last):
     ...
-    TypeError: dtype mismatch: xs is float64, h0 is float32
+    TypeError: dtype mismatch: xs is float64, h0 is float32 (convert one, e.g. h0.astype(np.float64))
     """
     names = list(arrays)
     first = arrays[names[0]].dtype
     for n in names[1:]:
         if arrays[n].dtype != first:
-            raise TypeError(f"dtype mismatch: {names[0]} is {first}, {n} is {arrays[n].dtype}")
+            hint = f"convert one, e.g. {n}.astype(np.{first})" if "." not in n else "give them one dtype"
+            raise TypeError(f"dtype mismatch: {names[0]} is {first}, {n} is {arrays[n].dtype} ({hint})")
     return first
 
 
@@ -160,6 +161,8 @@ def as_rng(rng):
     >>> int(as_rng(0).integers(10)) == int(as_rng(0).integers(10))
     True
     """
+    if isinstance(rng, numbers.Integral) and rng < 0:
+        raise ValueError(f"rng: expected None, an int seed >= 0 or a numpy Generator, got {rng}")
     if rng is None or isinstance(rng, numbers.Integral):
         return np.random.default_rng(rng)
     if isinstance(rng, np.random.Generator):

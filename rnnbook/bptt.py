@@ -32,11 +32,13 @@ Shapes: T time steps, B batch, D inputs, H hidden units, O outputs, V classes.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from rnnbook import layers
 from rnnbook._validate import check_array, check_choice, check_float, check_int
-from rnnbook.optim import parameters
+from rnnbook.optim import checked_grads, parameters
 
 LOSSES = {"cross_entropy": layers.softmax_cross_entropy, "mse": layers.mse}
 
@@ -78,12 +80,28 @@ def clip_grad_norm(grads, max_norm):
     (5.0, array([0.6, 0.8]))
     """
     max_norm = check_float("max_norm", max_norm, minimum=0, strict_minimum=True)
+    grads = checked_grads(grads)  # float and finite: a NaN or inf norm would scale everything to NaN
     norm = global_norm(grads)
     if norm > max_norm:
-        for g in parameters(grads):
+        for g in grads:
             g *= max_norm / norm
     return norm
 # --8<-- [end:clip_grad_norm]
+
+
+def check_model(model):
+    """Check that ``model`` is one of the numpy model modules (``rnnbook.rnn``, ``lstm``, ``gru``).
+
+    >>> check_model("rnn")
+    Traceback (most recent call last):
+    ...
+    TypeError: model: expected the module rnnbook.rnn, rnnbook.lstm or rnnbook.gru (...), got str 'rnn'
+    """
+    if not (inspect.ismodule(model) and callable(getattr(model, "forward", None))
+            and callable(getattr(model, "backward", None))):
+        raise TypeError("model: expected the module rnnbook.rnn, rnnbook.lstm or rnnbook.gru "
+                        f"(from rnnbook import rnn), got {type(model).__name__} {model!r}")
+    return model
 
 
 def _check_sequence(xs, targets):
@@ -129,6 +147,7 @@ def loss_and_grads(model, params, out_params, xs, targets, *, loss="cross_entrop
         state: the final state, to carry into the next sequence.
     """
     check_choice("loss", loss, tuple(LOSSES))
+    check_model(model)
     hs, state, cache = model.forward(xs, state, params)
     if many_to_one:
         ys, out_cache = layers.linear_forward(hs[-1], out_params)
@@ -193,6 +212,8 @@ def backprop_times(T, k1):
     >>> backprop_times(10, 4)
     [4, 8, 10]
     """
+    T = check_int("T", T, minimum=1)
+    k1 = check_int("k1", k1, minimum=1)
     return list(range(k1, T, k1)) + [T]
 
 
@@ -235,6 +256,7 @@ def truncated_bptt(model, params, out_params, xs, targets, k1, k2, *, loss="cros
     T = _check_sequence(xs, targets)
     k1 = check_int("k1", k1, minimum=1)
     k2 = check_int("k2", k2, minimum=k1)
+    check_model(model)
     states = _states(model, params, xs, state)
     grads, out_grads, total = params.zeros_like(), out_params.zeros_like(), 0.0
     previous = 0
@@ -266,6 +288,29 @@ def _torch_loss(loss, ys, targets):
     return F.mse_loss(ys, targets)
 
 
+def check_torch_inputs(rnn, xs, targets):
+    """Check the arguments of the PyTorch twins: a time-major recurrent module, tensors, T, B ≥ 1.
+
+    Returns:
+        T, the number of steps.
+    """
+    import torch
+
+    if not isinstance(rnn, torch.nn.RNNBase):
+        raise TypeError(f"rnn: expected a torch.nn.RNN, LSTM or GRU, got {type(rnn).__name__}")
+    if rnn.batch_first:
+        raise ValueError("rnn: expected a time-major module (batch_first=False), got batch_first=True")
+    for name, value in (("xs", xs), ("targets", targets)):
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"{name}: expected a torch tensor, got {type(value).__name__} "
+                            "(convert a numpy array with torch.from_numpy)")
+    if xs.ndim != 3 or 0 in xs.shape[:2]:
+        raise ValueError(f"xs: expected a (T, B, D) tensor with T, B >= 1, got shape {tuple(xs.shape)}")
+    if len(targets) != len(xs):
+        raise ValueError(f"targets: expected {len(xs)} time steps (as xs), got {len(targets)}")
+    return len(xs)
+
+
 # --8<-- [start:torch_chunked_bptt]
 def torch_chunked_bptt(rnn, linear, xs, targets, k, *, loss="cross_entropy", state=None):
     """PyTorch twin of ``chunked_bptt``: ``detach()`` the carried state at each border.
@@ -290,7 +335,7 @@ def torch_chunked_bptt(rnn, linear, xs, targets, k, *, loss="cross_entropy", sta
 
     check_choice("loss", loss, tuple(LOSSES))
     k = check_int("k", k, minimum=1)
-    T = len(xs)
+    T = check_torch_inputs(rnn, xs, targets)
     total = 0.0
     for start in range(0, T, k):
         end = min(start + k, T)
@@ -318,7 +363,7 @@ def torch_truncated_bptt(rnn, linear, xs, targets, k1, k2, *, loss="cross_entrop
     check_choice("loss", loss, tuple(LOSSES))
     k1 = check_int("k1", k1, minimum=1)
     k2 = check_int("k2", k2, minimum=k1)
-    T = len(xs)
+    T = check_torch_inputs(rnn, xs, targets)
     states = [state]
     with torch.no_grad():
         for t in range(T):
@@ -366,6 +411,7 @@ def input_gradient_by_lag(model, params, out_params, xs, target, *, truncation=N
         norms: (T,) array, entry τ the Frobenius norm over the batch of ∂ℓ_T/∂x_{T-τ}.
     """
     check_choice("loss", loss, tuple(LOSSES))
+    check_model(model)
     T = check_array("xs", xs, shape=("T", "B", "D")).shape[0]
     k = T if truncation is None else min(check_int("truncation", truncation, minimum=1), T)
     if k < T:  # run up to the window without keeping anything for the backward pass

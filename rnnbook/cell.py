@@ -27,7 +27,8 @@ import numpy as np
 
 from rnnbook._validate import FLOAT_DTYPES, check_array, check_same_dtype
 
-__all__ = ["TORCH_NAMES", "Params", "sigmoid", "check_inputs", "check_state", "check_backward"]
+__all__ = ["TORCH_NAMES", "Params", "ReadOnlyCache", "sigmoid", "check_inputs", "check_state", "check_backward",
+           "check_step_backward"]
 
 # Our names and PyTorch's, for a one-layer module.
 TORCH_NAMES = {
@@ -219,6 +220,36 @@ class Params:
     # --8<-- [end:to_torch]
 
 
+@dataclasses.dataclass(eq=False)
+class ReadOnlyCache:
+    """The base of every model's ``Cache``: what it holds cannot change before ``backward``.
+
+    ``xs`` is the caller's array, so the cache keeps a copy of it; every array it
+    holds is then made read-only. ``forward`` returns views of the cache (``hs``,
+    the final state), read-only too: writing into them raises ``ValueError``
+    instead of silently changing the gradients ``backward`` returns. Copy them
+    (``hs.copy()``) to get arrays you may change.
+
+    >>> from rnnbook import rnn
+    >>> xs = np.ones((2, 1, 3))
+    >>> hs, h, cache = rnn.forward(xs, None, rnn.init(3, 4, rng=0))
+    >>> xs[:] = 0.0                                   # the caller's array: the cache has its own copy
+    >>> float(cache.xs.sum())
+    6.0
+    >>> hs[0] = 0.0
+    Traceback (most recent call last):
+    ...
+    ValueError: assignment destination is read-only
+    """
+
+    def __post_init__(self):
+        self.xs = self.xs.copy()
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+
+
 def _qualname(cls):
     return f"{cls.__module__}.{cls.__qualname__}"
 
@@ -295,6 +326,8 @@ def check_inputs(name, x, state, params, params_class, n_states=1):
     check_array(name, x, shape=("T", "B", "D") if name == "xs" else ("B", "D"), dims=dims)
     if dims.get("T") == 0:
         raise ValueError(f"xs: expected at least one time step, got shape {x.shape}")
+    if dims["B"] == 0:
+        raise ValueError(f"{name}: expected at least one sequence (B >= 1), got shape {x.shape}")
     if state is None:
         state = _zero_state(dims["B"], dims["H"], x.dtype, n_states)
     else:
@@ -334,3 +367,22 @@ def check_backward(dhs, cache, d_state, cache_class, n_states=1):
         return d_state.copy()
     check_same_dtype(dhs=dhs, d_state=d_state[0])
     return tuple(a.copy() for a in d_state)
+
+
+def check_step_backward(d_state, x, state, params, params_class, n_states=1):
+    """Check the arguments of ``step_backward``: those of ``step``, and ``d_state`` shaped as the state.
+
+    Returns:
+        ``(state, d_state)``: the previous state (zeros for None) and ``d_state``, checked.
+
+    >>> from rnnbook import rnn
+    >>> check_step_backward(np.ones((2, 4)), np.ones((2, 3)), None, rnn.init(3, 5, rng=0), rnn.Params)
+    Traceback (most recent call last):
+    ...
+    ValueError: d_state: expected shape (B, H) = (2, 5), got (2, 4) (H mismatch: expected 5, got 4)
+    """
+    state = check_inputs("x", x, state, params, params_class, n_states)
+    dims = {"B": x.shape[0], "H": params.hidden_size}
+    d_state = check_state("d_state", d_state, dims, n_states)
+    check_same_dtype(x=x, d_state=d_state if n_states == 1 else d_state[0])
+    return state, d_state

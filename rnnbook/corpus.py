@@ -123,9 +123,8 @@ def book_pages(docs_dir, language="both"):
     check_choice("language", language, ("it", "en", "both"))
     root = Path(docs_dir)
     if not root.is_dir():
-        raise FileNotFoundError(
-            f"docs_dir: expected a folder of Markdown pages, got '{root}', which does not exist"
-        )
+        what = "a file" if root.exists() else "which does not exist"
+        raise FileNotFoundError(f"docs_dir: expected a folder of Markdown pages, got '{root}', {what}")
     pages = [p for p in sorted(root.rglob("*.md")) if _in_language(p.name, language)]
     if not pages:
         raise FileNotFoundError(f"docs_dir: expected Markdown pages ({language}) in '{root}', found none")
@@ -219,8 +218,18 @@ class Vocab:
         return np.array([self.index[c] for c in text], dtype=np.int64)
 
     def decode(self, codes):
-        """A sequence of integer codes -> text."""
-        return "".join(self.chars[int(i)] for i in codes)
+        """A sequence of integer codes -> text.
+
+        >>> Vocab("ab").decode([-1])
+        Traceback (most recent call last):
+        ...
+        ValueError: codes: expected integers in [0, 2), got -1
+        """
+        codes = [int(i) for i in codes]
+        wrong = [i for i in codes if not 0 <= i < len(self.chars)]
+        if wrong:
+            raise ValueError(f"codes: expected integers in [0, {len(self.chars)}), got {wrong[0]}")
+        return "".join(self.chars[i] for i in codes)
 
 
 def split(codes, valid_fraction=0.1):
@@ -321,9 +330,32 @@ def unigram_entropy(codes, vocab_size):
     >>> unigram_entropy(np.array([0, 1, 0, 1]), 2)
     1.0
     """
-    counts = np.bincount(np.asarray(codes), minlength=vocab_size)
+    codes = np.asarray(codes, dtype=np.int64)
+    if codes.size == 0:
+        raise ValueError("codes: expected at least one character code, got none")
+    counts = np.bincount(codes, minlength=check_int("vocab_size", vocab_size, minimum=1))
     p = counts[counts > 0] / counts.sum()
     return float(-(p * np.log2(p)).sum())
+
+
+def bigram_bits(train_codes, valid_codes, vocab_size):
+    """Bits per character of a bigram model on ``valid_codes``: the simplest model with context.
+
+    P(b | a) = (count(a, b) + 1) / (count(a) + V), counted on ``train_codes``
+    (add-one smoothing, so an unseen pair costs bits instead of infinity); the
+    result is the mean of -log2 P(c_{t+1} | c_t) over the validation text.
+
+    >>> round(bigram_bits(np.array([0, 1] * 50), np.array([0, 1, 0, 1]), 2), 3)   # 0 then 1, always
+    0.028
+    """
+    V = check_int("vocab_size", vocab_size, minimum=1)
+    train, valid = np.asarray(train_codes, dtype=np.int64), np.asarray(valid_codes, dtype=np.int64)
+    if len(train) < 2 or len(valid) < 2:
+        raise ValueError(f"codes: expected at least 2 characters of each text, got {len(train)} and {len(valid)}")
+    counts = np.ones((V, V))  # add-one smoothing
+    np.add.at(counts, (train[:-1], train[1:]), 1)
+    p = counts / counts.sum(axis=1, keepdims=True)
+    return float(-np.mean(np.log2(p[valid[:-1], valid[1:]])))
 
 
 def main(argv=None):

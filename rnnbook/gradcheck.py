@@ -19,6 +19,8 @@ True
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from rnnbook._validate import check_array, check_float
@@ -66,6 +68,10 @@ def relative_error(analytic, numeric):
     >>> relative_error(np.array([1.0, 1e-9]), np.array([1.0, 2e-9]))
     1e-09
     """
+    analytic, numeric = np.asarray(analytic), np.asarray(numeric)
+    if analytic.shape != numeric.shape or analytic.size == 0:  # no broadcasting, nothing empty
+        raise ValueError(f"numeric: expected a non-empty array of analytic's shape {analytic.shape}, "
+                         f"got shape {numeric.shape}")
     scale = max(np.max(np.abs(analytic)), np.max(np.abs(numeric)))
     if scale == 0:
         return 0.0
@@ -99,6 +105,12 @@ def check_gradient(f, inputs, grads, eps=1e-5):
         raise ValueError(
             f"grads: expected the keys of inputs {sorted(inputs)}, got {sorted(grads)}"
         )
+    value = f()
+    scalar = isinstance(value, numbers.Real) or (isinstance(value, np.ndarray) and value.shape == ())
+    if not scalar or isinstance(value, bool):
+        hint = (f" of shape {value.shape}: sum or average it to one number" if isinstance(value, np.ndarray)
+                else " (does f end with return?)" if value is None else "")
+        raise TypeError(f"f: expected a function returning a scalar (a float), got {type(value).__name__}{hint}")
     errors = []
     for name, x in inputs.items():
         check_array(f"inputs[{name!r}]", x, dtype=np.float64)

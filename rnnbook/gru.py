@@ -42,7 +42,7 @@ import numpy as np
 
 from rnnbook import cell, masking
 from rnnbook._validate import as_rng, check_choice, check_dtype, check_int
-from rnnbook.cell import check_backward, check_inputs, sigmoid
+from rnnbook.cell import check_backward, check_inputs, check_step_backward, sigmoid
 
 __all__ = ["Params", "Cache", "VARIANTS", "split_gates", "init", "step", "forward", "backward"]
 
@@ -70,8 +70,8 @@ class Params(cell.Params):
 
 
 @dataclasses.dataclass(eq=False)
-class Cache:
-    """What :func:`backward` needs from :func:`forward`.
+class Cache(cell.ReadOnlyCache):
+    """What :func:`backward` needs from :func:`forward`, read-only (:class:`~rnnbook.cell.ReadOnlyCache`).
 
     Attributes:
         params: the weights used.
@@ -184,7 +184,7 @@ def forward(xs, state, params, lengths=None, *, variant="pytorch"):
         hs: the hidden states h_1 .. h_T (T, B, H);
         h: the final state h_T (B, H);
         cache: a :class:`Cache` for :func:`backward`.
-        ``hs`` and ``h`` are views into the cache: read them, do not write into them.
+        ``hs`` and ``h`` are read-only views into the cache (copy them to change them).
 
     >>> import numpy as np
     >>> from rnnbook.gru import init, VARIANTS, forward, step
@@ -214,7 +214,8 @@ def forward(xs, state, params, lengths=None, *, variant="pytorch"):
         gates = _forward_pytorch(ax, hs, hn, params)
     else:
         gates = _forward_cho(ax, hs, hn, params)
-    return hs[1:], hs[T], Cache(params, xs, hs, gates, variant, hn)
+    cache = Cache(params, xs, hs, gates, variant, hn)  # read-only from here on
+    return hs[1:], hs[T], cache
 
 
 # --8<-- [start:forward_pytorch]
@@ -365,3 +366,62 @@ def _backward_cho(dhs, cache, dh):
     )
     dxs = (dax_flat @ params.W_ih).reshape(T, B, D)
     return grads, dxs, dh
+
+
+def step_backward(d_state, x, state, params, *, variant="pytorch"):
+    """The backward pass of one :func:`step`, for comparing a step-by-step implementation.
+
+    The step is recomputed from its inputs. With the gates of the module docstring,
+    from ∂L/∂h_t:
+
+        ∂L/∂n = ∂L/∂h_t ⊙ (1 − z),  ∂L/∂z = ∂L/∂h_t ⊙ (h_{t-1} − n),  and h_{t-1} directly: ∂L/∂h_t ⊙ z
+        ∂L/∂a_n = ∂L/∂n ⊙ (1 − n²),  ∂L/∂a_z = ∂L/∂z ⊙ z(1 − z)
+        "pytorch": ∂L/∂r = ∂L/∂a_n ⊙ (h_{t-1} W_hn^T + b_hn); the hidden-side term of n is r ⊙ ∂L/∂a_n
+        "cho": ∂L/∂(r ⊙ h_{t-1}) = ∂L/∂a_n W_hn, so ∂L/∂r = that ⊙ h_{t-1}
+        ∂L/∂a_r = ∂L/∂r ⊙ r(1 − r)
+
+    It equals :func:`backward` on a sequence of one step.
+
+    Args:
+        d_state: ∂L/∂h_t (B, H).
+        x, state, params, variant: as :func:`step`.
+
+    Returns:
+        grads: a :class:`Params` of gradients; dx: ∂L/∂x_t (B, D); d_prev: ∂L/∂h_{t-1} (B, H).
+
+    >>> params = init(3, 4, rng=0)
+    >>> grads, dx, dh_prev = step_backward(np.ones((2, 4)), np.ones((2, 3)), None, params)
+    >>> grads.W_hh.shape, dx.shape, dh_prev.shape
+    ((12, 4), (2, 3), (2, 4))
+    """
+    check_choice("variant", variant, VARIANTS)
+    h, dh = check_step_backward(d_state, x, state, params, Params)
+    ax_r, ax_z, ax_n = split_gates(x @ params.W_ih.T + params.b_ih)
+    W_hr, W_hz, W_hn = np.split(params.W_hh, 3)
+    b_hr, b_hz, b_hn = np.split(params.b_hh, 3)
+    r = sigmoid(ax_r + h @ W_hr.T + b_hr)
+    z = sigmoid(ax_z + h @ W_hz.T + b_hz)
+    hn = h @ W_hn.T + b_hn if variant == "pytorch" else (r * h) @ W_hn.T + b_hn
+    n = np.tanh(ax_n + r * hn) if variant == "pytorch" else np.tanh(ax_n + hn)
+    da_n = dh * (1 - z) * (1 - n**2)
+    da_z = dh * (h - n) * z * (1 - z)
+    dh_prev = dh * z
+    if variant == "pytorch":
+        dr, da_hn = da_n * hn, da_n * r  # ∂L/∂r and ∂L/∂(h_{t-1} W_hn^T + b_hn)
+        dh_prev = dh_prev + da_hn @ W_hn
+        dW_hn = da_hn.T @ h
+    else:
+        d_rh = da_n @ W_hn  # ∂L/∂(r ⊙ h_{t-1})
+        dr, da_hn = d_rh * h, da_n
+        dh_prev = dh_prev + d_rh * r
+        dW_hn = da_n.T @ (r * h)
+    da_r = dr * r * (1 - r)
+    da_x = np.concatenate([da_r, da_z, da_n], axis=1)  # the input side: a = x W_ih^T + b_ih
+    grads = Params(
+        W_ih=da_x.T @ x,
+        W_hh=np.concatenate([da_r.T @ h, da_z.T @ h, dW_hn]),
+        b_ih=da_x.sum(axis=0),
+        b_hh=np.concatenate([da_r.sum(axis=0), da_z.sum(axis=0), da_hn.sum(axis=0)]),
+    )
+    dh_prev = dh_prev + da_r @ W_hr + da_z @ W_hz
+    return grads, da_x @ params.W_ih, dh_prev

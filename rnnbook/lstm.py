@@ -34,7 +34,7 @@ import numpy as np
 
 from rnnbook import cell, masking
 from rnnbook._validate import as_rng, check_dtype, check_float, check_int
-from rnnbook.cell import check_backward, check_inputs, sigmoid
+from rnnbook.cell import check_backward, check_inputs, check_step_backward, sigmoid
 
 __all__ = [
     "Params",
@@ -69,8 +69,8 @@ class Params(cell.Params):
 
 
 @dataclasses.dataclass(eq=False)
-class Cache:
-    """What :func:`backward` needs from :func:`forward`.
+class Cache(cell.ReadOnlyCache):
+    """What :func:`backward` needs from :func:`forward`, read-only (:class:`~rnnbook.cell.ReadOnlyCache`).
 
     Attributes:
         params: the weights used.
@@ -214,7 +214,7 @@ def forward(xs, state, params, lengths=None):
         hs: the hidden states h_1 .. h_T (T, B, H);
         (h, c): the final state (h_T, c_T);
         cache: a :class:`Cache` for :func:`backward`.
-        ``hs``, ``h`` and ``c`` are views into the cache: read them, do not write into them.
+        ``hs``, ``h`` and ``c`` are read-only views into the cache (copy them to change them).
 
     >>> import numpy as np
     >>> from rnnbook.lstm import init, forward, step
@@ -245,7 +245,8 @@ def forward(xs, state, params, lengths=None):
         cs[t + 1] = f * cs[t] + i * g  # c = f ⊙ c_prev + i ⊙ g
         np.tanh(cs[t + 1], out=tanh_cs[t])
         hs[t + 1] = o * tanh_cs[t]  # h = o ⊙ tanh(c)
-    return hs[1:], (hs[T], cs[T]), Cache(params, xs, hs, cs, tanh_cs, gates=a)
+    cache = Cache(params, xs, hs, cs, tanh_cs, gates=a)  # read-only from here on
+    return hs[1:], (hs[T], cs[T]), cache
 # --8<-- [end:forward]
 
 
@@ -319,3 +320,41 @@ def backward(dhs, cache, d_state=None):
     dxs = (da @ params.W_ih).reshape(T, B, D)
     return grads, dxs, (dh, dc)
 # --8<-- [end:backward]
+
+
+def step_backward(d_state, x, state, params):
+    """The backward pass of one :func:`step`, for comparing a step-by-step implementation.
+
+    The step is recomputed from its inputs; then, from ∂L/∂h_t and ∂L/∂c_t:
+
+        ∂L/∂c_t ← ∂L/∂c_t + ∂L/∂h_t ⊙ o_t ⊙ (1 − tanh²(c_t))
+        ∂L/∂a = [∂L/∂c_t ⊙ g_t ⊙ i_t(1 − i_t),  ∂L/∂c_t ⊙ c_{t-1} ⊙ f_t(1 − f_t),
+                 ∂L/∂c_t ⊙ i_t ⊙ (1 − g_t²),    ∂L/∂h_t ⊙ tanh(c_t) ⊙ o_t(1 − o_t)]
+        ∂L/∂W_ih = ∂L/∂a^T x_t,  ∂L/∂W_hh = ∂L/∂a^T h_{t-1},  ∂L/∂b = Σ_b ∂L/∂a
+        ∂L/∂x_t = ∂L/∂a W_ih,   ∂L/∂h_{t-1} = ∂L/∂a W_hh,   ∂L/∂c_{t-1} = ∂L/∂c_t ⊙ f_t
+
+    It equals :func:`backward` on a sequence of one step.
+
+    Args:
+        d_state: (∂L/∂h_t, ∂L/∂c_t), each (B, H).
+        x, state, params: as :func:`step`.
+
+    Returns:
+        grads: a :class:`Params` of gradients; dx: ∂L/∂x_t (B, D);
+        d_prev: (∂L/∂h_{t-1}, ∂L/∂c_{t-1}).
+
+    >>> params = init(3, 4, rng=0)
+    >>> d_state = (np.ones((2, 4)), np.zeros((2, 4)))
+    >>> grads, dx, (dh_prev, dc_prev) = step_backward(d_state, np.ones((2, 3)), None, params)
+    >>> grads.W_hh.shape, dx.shape, dc_prev.shape
+    ((16, 4), (2, 3), (2, 4))
+    """
+    (h_prev, c_prev), (dh, dc) = check_step_backward(d_state, x, state, params, Params, n_states=2)
+    i, f, g, o = gates(x @ params.W_ih.T + params.b_ih + h_prev @ params.W_hh.T + params.b_hh)
+    tanh_c = np.tanh(f * c_prev + i * g)
+    dc = dc + dh * o * (1 - tanh_c**2)
+    da = np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f),
+                         dc * i * (1 - g**2), dh * tanh_c * o * (1 - o)], axis=1)
+    db = da.sum(axis=0)
+    grads = Params(W_ih=da.T @ x, W_hh=da.T @ h_prev, b_ih=db, b_hh=db.copy())
+    return grads, da @ params.W_ih, (da @ params.W_hh, dc * f)

@@ -23,8 +23,8 @@ import numpy as np
 from rnnbook._validate import check_array, check_float
 
 
-def parameters(tree):
-    """The arrays of a parameter structure, in a fixed order.
+def parameters(tree, name="params"):
+    """The arrays of a parameter structure, in a fixed order (``name``: the argument, for errors).
 
     ``tree`` is a numpy array, a dataclass (such as ``Params``) or a dict whose
     values are arrays, or a list or tuple of these. The arrays are returned
@@ -38,14 +38,25 @@ def parameters(tree):
     if isinstance(tree, np.ndarray):
         return [tree]
     if dataclasses.is_dataclass(tree) and not isinstance(tree, type):
-        return [a for f in dataclasses.fields(tree) for a in parameters(getattr(tree, f.name))]
+        return [a for f in dataclasses.fields(tree) for a in parameters(getattr(tree, f.name), name)]
     if isinstance(tree, dict):
-        return [a for value in tree.values() for a in parameters(value)]
+        return [a for value in tree.values() for a in parameters(value, name)]
     if isinstance(tree, (list, tuple)):
-        return [a for item in tree for a in parameters(item)]
+        return [a for item in tree for a in parameters(item, name)]
     raise TypeError(
-        f"params: expected numpy arrays in a dataclass, dict, list or tuple, got {type(tree).__name__}"
+        f"{name}: expected numpy arrays in a dataclass, dict, list or tuple, got {type(tree).__name__}"
     )
+
+
+def checked_grads(grads):
+    """The arrays of ``grads`` (see ``parameters``), each checked to be float and finite.
+
+    >>> checked_grads({"W": np.array([1, 2])})
+    Traceback (most recent call last):
+    ...
+    TypeError: grads[0]: expected dtype float32 or float64, got int64
+    """
+    return [check_array(f"grads[{i}]", g) for i, g in enumerate(parameters(grads, "grads"))]
 
 
 def matching_grads(params, grads):
@@ -58,7 +69,7 @@ def matching_grads(params, grads):
     ...
     ValueError: grads[0]: expected shape (2, 3), got (3, 3) (size mismatch: expected 2, got 3)
     """
-    grads = parameters(grads)
+    grads = parameters(grads, "grads")
     if len(grads) != len(params):
         raise ValueError(f"grads: expected {len(params)} arrays (one per parameter), got {len(grads)}")
     for i, (p, g) in enumerate(zip(params, grads)):

@@ -34,7 +34,7 @@ import numpy as np
 
 from rnnbook import cell, masking
 from rnnbook._validate import as_rng, check_dtype, check_int
-from rnnbook.cell import TORCH_NAMES, check_backward, check_inputs  # noqa: F401 (rnn.TORCH_NAMES, as chapters use it)
+from rnnbook.cell import TORCH_NAMES, check_backward, check_inputs, check_step_backward  # noqa: F401 (rnn.TORCH_NAMES, as chapters use it)
 
 __all__ = ["Params", "Cache", "init", "step", "forward", "backward"]
 
@@ -60,8 +60,8 @@ class Params(cell.Params):
 
 
 @dataclasses.dataclass(eq=False)
-class Cache:
-    """What :func:`backward` needs from :func:`forward`.
+class Cache(cell.ReadOnlyCache):
+    """What :func:`backward` needs from :func:`forward`, read-only (:class:`~rnnbook.cell.ReadOnlyCache`).
 
     Attributes:
         params: the weights used.
@@ -142,7 +142,7 @@ def forward(xs, state, params, lengths=None):
         hs: the hidden states h_1 .. h_T (T, B, H);
         h: the final state h_T (B, H);
         cache: a :class:`Cache` for :func:`backward`.
-        ``hs`` and ``h`` are views into the cache: read them, do not write into them.
+        ``hs`` and ``h`` are read-only views into the cache (copy them to change them).
 
     >>> import numpy as np
     >>> from rnnbook.rnn import init, forward, step
@@ -166,7 +166,8 @@ def forward(xs, state, params, lengths=None):
     hs[0] = h0
     for t in range(T):
         hs[t + 1] = np.tanh(ax[t] + hs[t] @ params.W_hh.T)
-    return hs[1:], hs[T], Cache(params, xs, hs)
+    cache = Cache(params, xs, hs)  # read-only from here on
+    return hs[1:], hs[T], cache
 # --8<-- [end:forward]
 
 
@@ -224,3 +225,35 @@ def backward(dhs, cache, d_state=None):
     dxs = (da @ params.W_ih).reshape(T, B, D)
     return grads, dxs, dh
 # --8<-- [end:backward]
+
+
+def step_backward(d_state, x, state, params):
+    """The backward pass of one :func:`step`, for comparing a step-by-step implementation.
+
+    The step is recomputed from its inputs. With a_t = x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh
+    and h_t = tanh(a_t):
+
+        ∂L/∂a_t = ∂L/∂h_t ⊙ (1 − h_t²)
+        ∂L/∂W_ih = ∂L/∂a_t^T x_t,   ∂L/∂W_hh = ∂L/∂a_t^T h_{t-1},   ∂L/∂b = Σ_b ∂L/∂a_t
+        ∂L/∂x_t = ∂L/∂a_t W_ih,     ∂L/∂h_{t-1} = ∂L/∂a_t W_hh
+
+    It equals :func:`backward` on a sequence of one step.
+
+    Args:
+        d_state: ∂L/∂h_t (B, H).
+        x, state, params: as :func:`step`.
+
+    Returns:
+        grads: a :class:`Params` of gradients; dx: ∂L/∂x_t (B, D); d_prev: ∂L/∂h_{t-1} (B, H).
+
+    >>> params = init(3, 4, rng=0)
+    >>> grads, dx, dh_prev = step_backward(np.ones((2, 4)), np.ones((2, 3)), None, params)
+    >>> grads.W_hh.shape, dx.shape, dh_prev.shape
+    ((4, 4), (2, 3), (2, 4))
+    """
+    h_prev, dh = check_step_backward(d_state, x, state, params, Params)
+    h = np.tanh(x @ params.W_ih.T + params.b_ih + h_prev @ params.W_hh.T + params.b_hh)
+    da = dh * (1 - h**2)
+    db = da.sum(axis=0)
+    grads = Params(W_ih=da.T @ x, W_hh=da.T @ h_prev, b_ih=db, b_hh=db.copy())
+    return grads, da @ params.W_ih, da @ params.W_hh

@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import as_rng, check_array, check_choice, check_float, check_int
+from ._validate import as_rng, check_array, check_choice, check_dtype, check_float, check_int
 
 
 def _var_uniform(low, high):
@@ -56,7 +56,7 @@ class Baseline(NamedTuple):
 
 
 # --8<-- [start:adding_modern]
-def adding_problem(seq_len, batch_size, rng=None, *, dtype=np.float32):
+def adding_problem(seq_len, batch_size, rng=None, *, dtype=np.float64):
     """The adding problem in its modern form (as in Le et al. 2015, Arjovsky et al. 2016).
 
     Each step carries a pair (value, marker): values are drawn from U(0, 1) and
@@ -68,7 +68,7 @@ def adding_problem(seq_len, batch_size, rng=None, *, dtype=np.float32):
         seq_len: T, the number of steps (at least 2).
         batch_size: B, the number of sequences.
         rng: None, an int seed or a numpy Generator.
-        dtype: float32 (default, as PyTorch) or float64.
+        dtype: float64 (default, as :func:`rnnbook.rnn.init`) or float32.
 
     Returns:
         ``AddingData(xs (T, B, 2), ys (B, 1), lengths (B,))``.
@@ -77,12 +77,13 @@ def adding_problem(seq_len, batch_size, rng=None, *, dtype=np.float32):
     >>> from rnnbook.tasks import adding_problem
     >>> d = adding_problem(6, 3, rng=1)
     >>> d.xs[:, :, 1].sum(axis=0)           # two markers in every sequence
-    array([2., 2., 2.], dtype=float32)
+    array([2., 2., 2.])
     >>> bool(np.allclose(d.ys[:, 0], (d.xs[:, :, 0] * d.xs[:, :, 1]).sum(axis=0)))
     True
     """
     T = check_int("seq_len", seq_len, minimum=2)
     B = check_int("batch_size", batch_size, minimum=1)
+    dtype = check_dtype("dtype", dtype)
     rng = as_rng(rng)
     values = rng.uniform(0.0, 1.0, size=(T, B))
     markers = np.zeros((T, B))
@@ -96,7 +97,7 @@ def adding_problem(seq_len, batch_size, rng=None, *, dtype=np.float32):
 # --8<-- [end:adding_modern]
 
 
-def adding_problem_hs(seq_len, batch_size, rng=None, *, variable_length=True, dtype=np.float32):
+def adding_problem_hs(seq_len, batch_size, rng=None, *, variable_length=True, dtype=np.float64):
     """The adding problem as Hochreiter & Schmidhuber (1997, §5.4, experiment 4) describe it.
 
     Following the paper: each step carries a pair (value, marker). Values are
@@ -124,7 +125,7 @@ def adding_problem_hs(seq_len, batch_size, rng=None, *, variable_length=True, dt
         batch_size: B.
         rng: None, an int seed or a numpy Generator.
         variable_length: if False, every sequence has exactly T steps.
-        dtype: float32 (default) or float64.
+        dtype: float64 (default, as :func:`rnnbook.rnn.init`) or float32.
 
     Returns:
         ``AddingData(xs (T_max, B, 2), ys (B, 1), lengths (B,))`` with
@@ -140,6 +141,7 @@ def adding_problem_hs(seq_len, batch_size, rng=None, *, variable_length=True, dt
     """
     T = check_int("seq_len", seq_len, minimum=20)
     B = check_int("batch_size", batch_size, minimum=1)
+    dtype = check_dtype("dtype", dtype)
     rng = as_rng(rng)
     lengths = rng.integers(T, T + T // 10 + 1, size=B) if variable_length else np.full(B, T)
     steps, seqs = np.arange(lengths.max())[:, None], np.arange(B)
@@ -225,7 +227,7 @@ class CopyData(NamedTuple):
 BLANK = 0  # symbol a_0 of Arjovsky et al. (2016)
 
 
-def copy_task(delay, batch_size, rng=None, *, n_symbols=8, n_copy=10, dtype=np.float32):
+def copy_task(delay, batch_size, rng=None, *, n_symbols=8, n_copy=10, dtype=np.float64):
     """The copy task of Arjovsky, Shah & Bengio (2016, §4.1).
 
     Symbols are 0 (blank), 1..8 (data) and 9 (delimiter). The input is 10 random
@@ -283,18 +285,19 @@ def copy_baseline(delay, *, n_symbols=8, n_copy=10):
     return K * math.log(S) / (T + 2 * K)
 
 
-def one_hot(tokens, n_classes, *, dtype=np.float32):
+def one_hot(tokens, n_classes, *, dtype=np.float64):
     """One-hot encode an integer array: (...) -> (..., n_classes).
 
     >>> import numpy as np
     >>> from rnnbook.tasks import one_hot
     >>> one_hot(np.array([2, 0]), 3)
     array([[0., 0., 1.],
-           [1., 0., 0.]], dtype=float32)
+           [1., 0., 0.]])
     """
     if not isinstance(tokens, np.ndarray) or not np.issubdtype(tokens.dtype, np.integer):
         raise TypeError(f"tokens: expected an integer numpy array, got {type(tokens).__name__}")
     n = check_int("n_classes", n_classes, minimum=1)
+    dtype = check_dtype("dtype", dtype)
     if tokens.size and (tokens.min() < 0 or tokens.max() >= n):
         raise ValueError(f"tokens: expected values in [0, {n - 1}], got [{tokens.min()}, {tokens.max()}]")
     return np.eye(n, dtype=dtype)[tokens]
@@ -383,7 +386,7 @@ class ReberData(NamedTuple):
     lengths: np.ndarray
 
 
-def reber_batch(samples, *, ignore_index=-100, dtype=np.float32):
+def reber_batch(samples, *, ignore_index=-100, dtype=np.float64):
     """Encode (string, legal) pairs for next-symbol prediction, padded to the longest.
 
     Step t reads symbol t and must predict symbol t + 1; H&S 1997 use the same
@@ -477,7 +480,7 @@ class SineData(NamedTuple):
 
 
 def noisy_sine(seq_len, batch_size, rng=None, *, horizon=1, noise_std=0.1,
-               periods=(10.0, 40.0), dtype=np.float32):
+               periods=(10.0, 40.0), dtype=np.float64):
     """Sine waves with random period and phase plus Gaussian noise, for forecasting.
 
     Sequence b is s_b(t) = sin(2 pi t / P_b + phi_b) with P_b ~ U(periods) and
@@ -492,7 +495,7 @@ def noisy_sine(seq_len, batch_size, rng=None, *, horizon=1, noise_std=0.1,
         horizon: K, how many future values each step predicts.
         noise_std: standard deviation of the observation noise (0 for a clean sine).
         periods: (low, high) range of the period, in steps.
-        dtype: float32 (default) or float64.
+        dtype: float64 (default, as :func:`rnnbook.rnn.init`) or float32.
 
     Returns:
         ``SineData(xs (T, B, 1), ys (T, B, K), clean (T, B, K))``.
@@ -509,6 +512,7 @@ def noisy_sine(seq_len, batch_size, rng=None, *, horizon=1, noise_std=0.1,
     B = check_int("batch_size", batch_size, minimum=1)
     K = check_int("horizon", horizon, minimum=1)
     noise_std = check_float("noise_std", noise_std, minimum=0)
+    dtype = check_dtype("dtype", dtype)
     low, high = (check_float("periods", p, minimum=0, strict_minimum=True) for p in periods)
     if low > high:
         raise ValueError(f"periods: expected low <= high, got ({low}, {high})")
@@ -536,3 +540,53 @@ def persistence_mse(data):
     True
     """
     return float(np.mean((data.ys - data.xs) ** 2))
+
+
+def mean_forecast_mse(fit, data):
+    """MSE of the constant forecast: the mean of the targets of ``fit``, for every target of ``data``.
+
+    >>> d = noisy_sine(200, 8, rng=0)
+    >>> 0.4 < mean_forecast_mse(noisy_sine(200, 8, rng=1), d) < 0.6   # about the variance 1/2 + 0.1^2
+    True
+    """
+    return float(np.mean((data.ys - np.mean(fit.ys)) ** 2))
+
+
+def lagged(xs, order):
+    """The last ``order`` observations at every step, zeros before the start, and a column of ones.
+
+    Args:
+        xs: (T, B, 1) observations.
+        order: p, how many recent values each row holds.
+
+    Returns:
+        (T, B, p + 1): row (t, b) is x_t, x_{t-1}, ..., x_{t-p+1}, 1.
+
+    >>> lagged(np.arange(1.0, 4.0).reshape(3, 1, 1), 2)[:, 0]
+    array([[1., 0., 1.],
+           [2., 1., 1.],
+           [3., 2., 1.]])
+    """
+    p = check_int("order", order, minimum=1)
+    T, B, _ = xs.shape
+    padded = np.concatenate([np.zeros((p - 1, B), xs.dtype), xs[:, :, 0]])
+    columns = [padded[p - 1 - k: p - 1 - k + T] for k in range(p)]
+    return np.stack(columns + [np.ones((T, B), xs.dtype)], axis=-1)
+
+
+def linear_ar_mse(fit, data, order=20):
+    """MSE of a linear autoregressive forecast, fitted by least squares on ``fit``.
+
+    Each of the K future values is a linear function of the last ``order``
+    observations (:func:`lagged`), the same at every step and for every sequence;
+    the weights minimise the squared error on ``fit`` and are scored on ``data``.
+
+    >>> clean = noisy_sine(100, 16, rng=1, noise_std=0.0, periods=(20.0, 20.0))
+    >>> linear_ar_mse(clean, noisy_sine(100, 4, rng=2, noise_std=0.0, periods=(20.0, 20.0))) < 1e-3
+    True
+    """
+    X = lagged(fit.xs.astype(np.float64), order).reshape(-1, order + 1)
+    Y = fit.ys.astype(np.float64).reshape(len(X), -1)
+    weights, *_ = np.linalg.lstsq(X, Y, rcond=None)
+    forecast = lagged(data.xs.astype(np.float64), order) @ weights
+    return float(np.mean((forecast - data.ys) ** 2))

@@ -69,17 +69,21 @@ def resolve_device(device="cpu"):
 
 
 def to_tensor(array, device):
-    """A numpy array (or tensor) as a tensor on ``device``: floats stay float, integers become int64.
+    """A numpy array (or tensor) as a tensor on ``device``: floats become PyTorch's default
+    dtype (float32, the models' weights; the tasks make float64 like the numpy models),
+    integers become int64.
 
     >>> import numpy as np
     >>> from rnnbook.torch_train import to_tensor
     >>> to_tensor(np.array([1, 2], dtype=np.int32), "cpu")
     tensor([1, 2])
+    >>> to_tensor(np.array([0.5]), "cpu").dtype
+    torch.float32
     """
     tensor = torch.as_tensor(array)
-    if not tensor.is_floating_point():
-        tensor = tensor.long()
-    return tensor.to(device)
+    if tensor.is_floating_point():
+        return tensor.to(device, torch.get_default_dtype())
+    return tensor.long().to(device)
 
 
 def detach_state(state):
@@ -172,7 +176,10 @@ def train(model, batches, loss_fn, *, steps, lr=3e-3, clip=1.0, carry_state=Fals
     Returns:
         A dict of plain data: ``loss`` and ``grad_norm`` (one float per step, the
         norm before clipping), ``eval`` (a list of ``{"step": s, **metrics}``) and
-        ``seconds``.
+        ``seconds``. Interrupted by Ctrl-C (``KeyboardInterrupt``) during the
+        steps, it stops there, evaluates the model as it is and returns the
+        history so far with ``interrupted`` True (before the first step it
+        lets the interruption through).
     """
     steps = check_int("steps", steps, minimum=1)
     eval_every = check_int("eval_every", eval_every, minimum=1)
@@ -184,21 +191,29 @@ def train(model, batches, loss_fn, *, steps, lr=3e-3, clip=1.0, carry_state=Fals
     history = {"loss": [], "grad_norm": [], "eval": [], "seconds": 0.0}
     state, start = None, time.perf_counter()
     with tqdm(total=steps, desc=desc, disable=not progress, leave=False) as bar:
-        for step, batch in enumerate(islice(batches, steps), start=1):
-            if not carry_state or getattr(batch, "reset", False):
-                state = None
-            elif state is not None:
-                state = detach_state(state)  # truncated BPTT: keep the value, cut the gradient
-            loss, norm, state = train_step(model, optimizer, batch, loss_fn, state, max_norm, device)
-            history["loss"].append(loss)
-            history["grad_norm"].append(norm)
-            if evaluate is not None and (step % eval_every == 0 or step == steps):
-                metrics = run_eval(model, evaluate)
-                history["eval"].append({"step": step, **metrics})
-                bar.set_postfix(metrics)
-            bar.update()
-    if len(history["loss"]) < steps:
-        raise ValueError(f"batches: expected at least steps = {steps} batches, got {len(history['loss'])}")
+        try:
+            for step, batch in enumerate(islice(batches, steps), start=1):
+                if not carry_state or getattr(batch, "reset", False):
+                    state = None
+                elif state is not None:
+                    state = detach_state(state)  # truncated BPTT: keep the value, cut the gradient
+                loss, norm, state = train_step(model, optimizer, batch, loss_fn, state, max_norm, device)
+                history["loss"].append(loss)
+                history["grad_norm"].append(norm)
+                if evaluate is not None and (step % eval_every == 0 or step == steps):
+                    metrics = run_eval(model, evaluate)
+                    history["eval"].append({"step": step, **metrics})
+                    bar.set_postfix(metrics)
+                bar.update()
+        except KeyboardInterrupt:  # Ctrl-C: keep the steps done, evaluated once more below
+            if not history["loss"]:
+                raise  # nothing computed yet
+            history["interrupted"] = True
+    done = len(history["loss"])
+    if done < steps and not history.get("interrupted"):
+        raise ValueError(f"batches: expected at least steps = {steps} batches, got {done}")
+    if evaluate is not None and done and (not history["eval"] or history["eval"][-1]["step"] < done):
+        history["eval"].append({"step": done, **run_eval(model, evaluate)})
     history["seconds"] = time.perf_counter() - start
     return history
 

@@ -79,7 +79,8 @@ def test_is_cached_sees_the_charlm_lab_its_page_computes(tmp_path, monkeypatch):
     monkeypatch.setenv("RNNBOOK_CACHE", str(tmp_path))
     assert not labs.is_cached("charlm")
     digest = labs.book_text_digest()
-    path = tmp_path / f"charlm_lab_for_text-{cache.key(labs.charlm_lab_for_text.__wrapped__, (digest,), {'docs': None})}.pkl"
+    key = cache.key(labs.charlm_lab_for_text.__wrapped__, (digest,), {"docs": None})
+    path = tmp_path / f"charlm_lab_for_text-{key}.pkl"
     path.write_bytes(b"")
     assert labs.is_cached("charlm")
 

@@ -52,7 +52,9 @@ def test_markdown_prose_keeps_only_prose():
 
 
 def test_pages_by_language(docs):
-    names = lambda lang: [p.relative_to(docs).as_posix() for p in corpus.book_pages(docs, lang)]
+    def names(lang):
+        return [p.relative_to(docs).as_posix() for p in corpus.book_pages(docs, lang)]
+
     assert names("it") == ["index.md", "sub/b.md"]
     assert names("en") == ["index.en.md"]
     assert names("both") == ["index.en.md", "index.md", "sub/b.md"]

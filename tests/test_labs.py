@@ -257,6 +257,15 @@ def test_the_index_lists_every_lab_with_its_command():
         assert any(f"rnnbook run {e}" in row for e in experiments_of(name)), row
 
 
+@pytest.mark.parametrize("name", LABS + ["index"])
+@pytest.mark.parametrize("language", ["it", "en"])
+def test_no_page_advertises_a_guessed_time_for_the_full_run(name, language):
+    """The command prints the seconds it took; a page does not guess them."""
+    text = " ".join(page(name, language).split())
+    assert not re.search(r"\b(takes|richiede|expected time|tempo previsto)\b", text, flags=re.I)
+    assert not re.search(r"\bin (about|circa) \d+ ?(s|seconds|secondi)\b", text)
+
+
 @pytest.mark.parametrize("name", LABS)
 @pytest.mark.parametrize("language", ["it", "en"])
 def test_the_table_of_contents_holds_the_headings_only(name, language):

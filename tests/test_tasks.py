@@ -18,7 +18,7 @@ from rnnbook.tasks import REBER_GRAPH, REBER_SYMBOLS
 @given(T=st.integers(2, 40), B=st.integers(1, 6), seed=st.integers(0, 2**32 - 1))
 def test_adding_modern_structure(T, B, seed):
     d = tasks.adding_problem(T, B, rng=seed)
-    assert d.xs.shape == (T, B, 2) and d.ys.shape == (B, 1) and d.xs.dtype == np.float32
+    assert d.xs.shape == (T, B, 2) and d.ys.shape == (B, 1) and d.xs.dtype == np.float64  # as rnn.init
     markers = d.xs[:, :, 1]
     assert np.all(markers[: T // 2].sum(0) == 1) and np.all(markers[T // 2 :].sum(0) == 1)
     assert np.all((d.xs[:, :, 0] >= 0) & (d.xs[:, :, 0] < 1))

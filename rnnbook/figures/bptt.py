@@ -90,7 +90,8 @@ def bptt_cost():
     T = np.array(cost["T"])
     fig, (left, right) = plt.subplots(1, 2, figsize=(7.2, 3.0))
     for name, label, style in [("full", r"$k = T$", {**STYLE["rnn"], "marker": "o"}),
-                               ("chunked", rf"$k = {cost['k']}$", {"color": REDS[0], "linestyle": "--", "marker": "s"})]:
+                               ("chunked", rf"$k = {cost['k']}$",
+                                {"color": REDS[0], "linestyle": "--", "marker": "s"})]:
         left.plot(T, 1e3 * np.array(cost[f"time_{name}"]), label=label, **style)
         right.plot(T, np.array(cost[f"memory_{name}"]) / 2**20, label=label, **style)
     left.set_ylabel("ms")
