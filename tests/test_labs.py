@@ -296,7 +296,7 @@ def test_precompute_checks_its_arguments():
 
 FAKE_RUN = {"settings": {}, "history": {"loss": [0.1], "eval": [{"step": 1, "test_mse": 0.1}]}, "metric": "",
             "lines": {}, "summary": {"|error| < 0.04": "50%"}, "passed": False, "solved_at_step": None,
-            "example": {}, "metrics": {"accuracy": 0.5}}
+            "example": {}, "metrics": {"accuracy": 0.5, "solved_at_step": None}}
 
 
 @pytest.mark.parametrize("name", ["adding", "reber", "sine"])
