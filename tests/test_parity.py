@@ -128,4 +128,4 @@ def test_equations_are_compared_in_order(tmp_path):
     two = "$$\na\n$$\n\n$$\nb\n$$\n"
     (tmp_path / "a.md").write_text(two, encoding="utf-8")
     (tmp_path / "a.en.md").write_text("$$\nb\n$$\n\n$$\na\n$$\n", encoding="utf-8")
-    assert parity.differences(tmp_path) == ["a.md and a.en.md differ in equations: Italian ['a', 'b'], English ['b', 'a']"]
+    assert parity.differences(tmp_path) == ["a.md and a.en.md differ in equations: it ['a', 'b'], en ['b', 'a']"]
