@@ -55,8 +55,8 @@ MUTANTS = [
            "train_step(model, optimizer, batch, loss_fn, state, float('inf'), device)",
            ("tests/test_torch_train.py", "-k", "clip")),
     Mutant("train forgets the state between chunks", "rnnbook/torch_train.py",
-           "            elif state is not None:\n                state = detach_state(state)  # truncated",
-           "            elif state is not None:\n                state = None  # truncated",
+           "                elif state is not None:\n                    state = detach_state(state)  # truncated",
+           "                elif state is not None:\n                    state = None  # truncated",
            ("tests/test_torch_train.py", "-k", "truncated")),
     # --- the labs ---
     Mutant("numpy char-RNN resets its state at every chunk", "rnnbook/labs.py",
