@@ -28,6 +28,7 @@ __all__ = ["CELLS", "SelectiveSSM", "MLSTM", "SequenceModel"]
 CELLS = ("lstm", "lti", "s6", "mlstm")
 
 
+# --8<-- [start:selective]
 class SelectiveSSM(nn.Module):
     """The S6 core on D channels with N states each (Gu & Dao 2023): (T, B, D) -> (T, B, D).
 
@@ -67,6 +68,7 @@ class SelectiveSSM(nn.Module):
         a = torch.exp(delta[..., None] * A)  # (T, B, D, N)
         x = linear_recurrence(a, (a - 1) / A * B * u[..., None])
         return (x * C).sum(-1) + self.D * u
+# --8<-- [end:selective]
 
 
 class MLSTM(nn.Module):
@@ -111,7 +113,7 @@ class SequenceModel(nn.Module):
     (logits (T, B, O), None)``, like the taggers of :mod:`rnnbook.torch_sequences`.
     """
 
-    def __init__(self, input_size, hidden_size, output_size, *, cell="s6", num_layers=2, states=8):
+    def __init__(self, input_size, hidden_size, output_size, *, cell="s6", num_layers=2, states=4):
         super().__init__()
         self.cell = check_choice("cell", cell, CELLS)
         H = check_int("hidden_size", hidden_size, minimum=1)
