@@ -523,7 +523,7 @@ def precompute(names=None, processes=2):
     >>> precompute(["nonsense"])
     Traceback (most recent call last):
     ...
-    ValueError: name: expected one of adding, charlm, reber, sine, langid, negation, seq2seq, scan, got 'nonsense'
+    ValueError: name: expected one of adding, charlm, reber, sine, langid, negation, seq2seq, scan, ssm, got 'nonsense'
     """
     processes = check_int("processes", processes, minimum=1)
     todo = [name for name in (LABS if names is None else names) if not is_cached(name)]
