@@ -11,7 +11,7 @@ labs (:mod:`rnnbook.labs`) call these functions and read ``metrics``.
 
 >>> from rnnbook.experiments import EXPERIMENTS
 >>> sorted(EXPERIMENTS)
-['adding', 'charlm', 'dates', 'langid', 'negation', 'numbers', 'reber', 'scan', 'sine']
+['adding', 'charlm', 'dates', 'langid', 'negation', 'numbers', 'reber', 'scan', 'sine', 'ssm']
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ from .sequence_tasks import Batch, book_sentences, negation_sentence, negation_v
 from .torch_models import CharLM, SequenceRegressor, SequenceTagger
 from .torch_scan import CELLS as LINEAR_CELLS
 from .torch_scan import LinearRecurrentRegressor
+from .torch_ssm import CELLS as SSM_CELLS
+from .torch_ssm import SequenceModel
 from .torch_sequences import BagOfEmbeddings, RecurrentClassifier, RecurrentTagger
 from .torch_train import (predict, rollout, sample_text, seed_everything, sequence_cross_entropy,
                     stream_loss, train)
@@ -534,6 +536,44 @@ def run_langid(*, model="lstm", direction="uni", docs=None, steps=400, hidden=32
         lines={"chance": 0.5}, mistakes=mistakes, test_size=test_size)
 
 
+def run_ssm(*, model="s6", seq_len=64, n_copy=4, n_symbols=8, steps=1500, hidden=64, num_layers=2, lr=3e-3,
+            batch_size=32, clip=1.0, eval_every=100, test_size=500, seed=0, device="cpu", progress=True):
+    """Selective copying (Gu & Dao 2023): ``n_copy`` symbols scattered in ``seq_len`` noise steps.
+
+    ``model`` is "lstm", "lti" (a time-invariant diagonal SSM), "s6" (the selective
+    SSM) or "mlstm", each as two residual layers of :class:`rnnbook.torch_ssm.SequenceModel`.
+    The metric is the fraction of answer tokens right; chance is 1 / ``n_symbols``.
+    """
+    settings = plain_settings(locals())
+    seed_everything(seed)
+    train_rng, test_rng = _data_rngs(seed)
+
+    def make(batch, rng):
+        return tasks.selective_copying(seq_len, batch, rng, n_symbols=n_symbols, n_copy=n_copy)
+
+    test = make(test_size, test_rng)
+    V = test.xs.shape[-1]
+    net = SequenceModel(V, hidden, V, cell=model, num_layers=num_layers)
+    answer = test.ys != tasks.IGNORE
+
+    def evaluate(m):
+        right = predict(m, test, device).argmax(-1) == test.ys
+        return {"token_accuracy": float(right[answer].mean())}
+
+    batches = (make(batch_size, train_rng) for _ in itertools.count())
+    history = train(net, batches, sequence_cross_entropy, steps=steps, lr=lr, clip=clip, evaluate=evaluate,
+                    eval_every=eval_every, device=device, progress=progress,
+                    desc=f"selective copying {model} T={seq_len}")
+    final = history["eval"][-1]["token_accuracy"]
+    chance = 1 / n_symbols
+    metrics = {"token_accuracy": final, "chance": chance}
+    summary = {f"answer tokens right ({test_size} sequences)": f"{final:.1%}", "chance": f"{chance:.1%}"}
+    return _result(
+        "ssm", f"Selective copying, {model.upper()}, {n_copy} of {n_symbols} symbols in T = {seq_len}", settings,
+        history, metric="token_accuracy", log_metric=False, metrics=metrics, summary=summary,
+        passed=final > 0.9, lines={"chance": chance})
+
+
 @dataclass(frozen=True)
 class Experiment:
     """An entry of ``rnnbook list``: the function to run and a one-line description.
@@ -569,6 +609,9 @@ EXPERIMENTS = {e.name: e for e in (
                "dates in Italian and English to ISO 8601: encoder-decoder with attention, greedy and beam"),
     Experiment("numbers", run_numbers,
                "numbers spelled in words to digits, with or without attention: accuracy per length"),
+    Experiment("ssm", run_ssm,
+               "selective copying (Gu & Dao 2023): LSTM, time-invariant SSM, selective SSM (Mamba's S6), mLSTM",
+               models=SSM_CELLS),
 )}
 
 

@@ -21,7 +21,9 @@ table or a plot:
 * :func:`negation_lab`: synthetic reviews with negation, uni- vs bidirectional vs bag of words;
 * :func:`seq2seq_lab`: encoder–decoders on dates and on numbers spelled in words;
 * :func:`scan_lab`: the parallel scan against the loop, then minGRU against the LSTM
-  on the adding problem at a length where the LSTM stays on its plateau.
+  on the adding problem at a length where the LSTM stays on its plateau;
+* :func:`ssm_lab`: selective copying with an LSTM, a time-invariant SSM, the selective
+  SSM of Mamba and the mLSTM.
 
 Each lab runs the ``run_*`` functions of :mod:`rnnbook.experiments`, the same code as
 ``rnnbook run NAME``, and reads the numbers they return (``metrics``, ``history``).
@@ -44,11 +46,11 @@ from ._validate import check_int
 from .cache import memoize
 from .experiments import (ADDING_PASS_MSE, HS_STOP_MSE, HS_TOLERANCE, plain_settings, run_adding,
                           run_charlm, run_dates, run_langid, run_negation, run_numbers, run_reber, run_scan,
-                          run_sine)
+                          run_sine, run_ssm)
 from .threads import ONE_BLAS_THREAD, environment, torch_threads
 
 __all__ = ["adding_lab", "charlm_lab", "charlm_lab_for_text", "book_text_digest", "numpy_char_rnn",
-           "reber_lab", "sine_lab", "langid_lab", "langid_lab_for_text", "negation_lab", "seq2seq_lab", "scan_lab",
+           "reber_lab", "sine_lab", "langid_lab", "langid_lab_for_text", "negation_lab", "seq2seq_lab", "scan_lab", "ssm_lab",
            "LABS",
            "is_cached", "precompute", "markdown_table",
            "check_adding", "check_charlm", "check_reber", "check_sine", "ClaimError"]
@@ -463,6 +465,32 @@ def scan_lab(*, lengths=(128, 512, 2048, 8192), widths=(1, 64, 1024), repeat=3, 
 
 
 # ---------------------------------------------------------------------------
+# Lab: selective copying, SSMs and xLSTM
+# ---------------------------------------------------------------------------
+
+
+@memoize
+def ssm_lab(*, seq_len=32, n_copy=4, n_symbols=8, steps=(("s6", 300), ("lti", 300), ("mlstm", 300), ("lstm", 300)),
+            hidden=32, batch_size=32, lr=1e-2, eval_every=50, test_size=200, seed=0):
+    """Selective copying at T = ``seq_len``: the four models of :func:`~rnnbook.experiments.run_ssm`.
+
+    Same data, seed and settings for every model; each trains for its number of steps.
+
+    Returns:
+        ``{"settings", "chance", "runs": {model: curve}}``, a curve as in :func:`adding_lab`,
+        with ``seconds`` of training.
+    """
+    common = dict(seq_len=seq_len, n_copy=n_copy, n_symbols=n_symbols, hidden=hidden, batch_size=batch_size,
+                  lr=lr, eval_every=eval_every, test_size=test_size, seed=seed, progress=False)
+    runs = {}
+    with torch_threads(1):
+        for model, n in steps:
+            result = run_ssm(model=model, steps=n, **common)
+            runs[model] = _curve(result) | {"seconds": result["seconds"]}
+    return {"settings": plain_settings(common | {"steps": dict(steps)}), "chance": 1 / n_symbols, "runs": runs}
+
+
+# ---------------------------------------------------------------------------
 # What the pages say, checked on the results they show
 # ---------------------------------------------------------------------------
 # Each lab page calls its check right after its tables: if a new run contradicts
@@ -634,7 +662,7 @@ def check_scan(result):
 
 LABS = {"adding": adding_lab, "charlm": charlm_lab, "reber": reber_lab, "sine": sine_lab,
         "langid": langid_lab, "negation": negation_lab, "seq2seq": seq2seq_lab,
-        "scan": scan_lab}
+        "scan": scan_lab, "ssm": ssm_lab}
 
 
 def is_cached(name):
@@ -666,7 +694,7 @@ def precompute(names=None, processes=2):
     >>> precompute(["nonsense"])
     Traceback (most recent call last):
     ...
-    ValueError: name: expected one of adding, charlm, reber, sine, langid, negation, seq2seq, scan, got 'nonsense'
+    ValueError: name: expected one of adding, charlm, reber, sine, langid, negation, seq2seq, scan, ssm, got 'nonsense'
     """
     processes = check_int("processes", processes, minimum=1)
     todo = [name for name in (LABS if names is None else names) if not is_cached(name)]

@@ -284,6 +284,48 @@ def copy_baseline(delay, *, n_symbols=8, n_copy=10):
     K = check_int("n_copy", n_copy, minimum=1)
     return K * math.log(S) / (T + 2 * K)
 
+# ---------------------------------------------------------------------------
+# Selective copying
+# ---------------------------------------------------------------------------
+
+
+IGNORE = -100  # the target of a step without loss (PyTorch's ignore_index)
+
+
+def selective_copying(seq_len, batch_size, rng=None, *, n_symbols=8, n_copy=4, dtype=np.float32):
+    """Selective copying (Gu & Dao 2023, §3.1): copy the symbols scattered among noise, in order.
+
+    Symbols are 0 (noise), 1..n_symbols (data) and n_symbols + 1 (the marker that
+    asks for an answer). The input is ``seq_len`` steps of noise with ``n_copy``
+    random data symbols at random positions, then ``n_copy`` markers; the targets
+    are the data symbols, in order, at the markers and ``IGNORE`` before them.
+    Unlike the copy task, where the symbols are always in the same places, a model
+    must decide from the content of each step whether to keep it.
+
+    Returns:
+        ``CopyData(xs (seq_len + n_copy, B, n_symbols + 2), ys (seq_len + n_copy, B))``.
+
+    >>> d = selective_copying(6, 1, rng=0, n_copy=2)
+    >>> d.xs.argmax(-1)[:, 0].tolist()
+    [0, 7, 6, 0, 0, 0, 9, 9]
+    >>> d.ys[:, 0].tolist()
+    [-100, -100, -100, -100, -100, -100, 7, 6]
+    """
+    L = check_int("seq_len", seq_len, minimum=1)
+    B = check_int("batch_size", batch_size, minimum=1)
+    S = check_int("n_symbols", n_symbols, minimum=1)
+    K = check_int("n_copy", n_copy, minimum=1, maximum=L)
+    rng = as_rng(rng)
+    data = rng.integers(1, S + 1, size=(K, B))
+    positions = np.sort(np.argsort(rng.random((L, B)), axis=0)[:K], axis=0)  # K distinct steps per sequence
+    tokens = np.full((L + K, B), BLANK, dtype=np.int64)
+    np.put_along_axis(tokens, positions, data, axis=0)
+    tokens[L:] = S + 1
+    ys = np.full_like(tokens, IGNORE)
+    ys[L:] = data
+    return CopyData(one_hot(tokens, S + 2, dtype=dtype), ys)
+
+
 
 def one_hot(tokens, n_classes, *, dtype=np.float64):
     """One-hot encode an integer array: (...) -> (..., n_classes).

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-CHAPTERS = ["rnn", "bptt", "vanishing", "lstm", "gru", "deep", "attention", "scan"]
+CHAPTERS = ["rnn", "bptt", "vanishing", "lstm", "gru", "deep", "attention", "scan", "ssm"]
 LANGUAGES = {"it": ("", "Riferimenti"), "en": (".en", "References")}
 MIN_WORDS = 2000
 MIN_EXERCISES = 5

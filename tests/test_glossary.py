@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "hooks"))
 import glossary  # noqa: E402
 
 ENTRIES = glossary.load(DOCS / glossary.DATA)
-CHAPTERS = ["index", "rnn", "bptt", "vanishing", "lstm", "gru", "deep", "attention", "scan", "notation"]
+CHAPTERS = ["index", "rnn", "bptt", "vanishing", "lstm", "gru", "deep", "attention", "scan", "ssm", "notation"]
 
 
 def page(name, language):

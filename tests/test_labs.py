@@ -19,7 +19,7 @@ from rnnbook.experiments import EXPERIMENTS
 
 ROOT = Path(__file__).resolve().parents[1]
 LABS_DIR = ROOT / "docs" / "labs"
-LABS = ["adding", "charlm", "reber", "sine", "langid", "negation", "seq2seq", "scan"]
+LABS = ["adding", "charlm", "reber", "sine", "langid", "negation", "seq2seq", "scan", "ssm"]
 # The experiments (rnnbook run NAME) behind each lab, when they are not the lab's own name.
 EXPERIMENTS_OF = {"seq2seq": ["dates", "numbers"]}
 
@@ -100,6 +100,16 @@ def test_scan_lab_times_both_libraries_and_trains_each_model(own_cache):
     assert list(result["runs"]) == ["mingru", "lstm"] and result["baseline"] == pytest.approx(1 / 6)
     assert result["runs"]["mingru"]["final"]["step"] == 3 and result["runs"]["lstm"]["seconds"] > 0
     assert len(cached(own_cache, "scan_lab")) == 1
+
+
+def test_ssm_lab_trains_each_model_on_selective_copying(own_cache):
+    kwargs = dict(seq_len=6, n_copy=2, steps=(("s6", 3), ("lti", 2), ("mlstm", 2), ("lstm", 2)), hidden=4,
+                  batch_size=4, eval_every=2, test_size=8)
+    result = labs.ssm_lab(**kwargs)
+    assert list(result["runs"]) == ["s6", "lti", "mlstm", "lstm"] and result["chance"] == pytest.approx(1 / 8)
+    assert result["runs"]["s6"]["final"]["step"] == 3
+    assert all(0 <= r["final"]["token_accuracy"] <= 1 for r in result["runs"].values())
+    assert len(cached(own_cache, "ssm_lab")) == 1
 
 
 def _tiny_docs(folder, words):

@@ -51,6 +51,9 @@ STYLE = {
     "hillis-steele": {"color": "#bcbd22", "linestyle": "-."},
     "mingru": {"color": "#17becf", "linestyle": "-"},
     "lru": {"color": "#ff7f0e", "linestyle": ":"},
+    "lti": {"color": "#7f7f7f", "linestyle": "-."},
+    "s6": {"color": "#e377c2", "linestyle": "-"},
+    "mlstm": {"color": "#9467bd", "linestyle": "--"},
 }
 
 RC = {
