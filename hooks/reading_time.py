@@ -5,7 +5,9 @@ chapter ``NAME`` (``docs/NAME.md``, or ``docs/NAME.en.md`` on an English page). 
 counts the words of the chapter's prose (:func:`rnnbook.corpus.markdown_prose`: no code,
 no maths blocks' markup, no images) and divides by :data:`WORDS_PER_MINUTE`, rounding
 up to five minutes. The pace is our assumption, slower than for ordinary prose because
-a textbook's reader stops at every equation; it is stated on the page that uses it.
+a textbook's reader stops at every equation; the page that uses it states it by writing
+``<!-- reading-pace -->``, which the hook replaces with :data:`WORDS_PER_MINUTE`, so the
+number on the page is the number the hook divides by.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from _book import language_of, page_in
 
 WORDS_PER_MINUTE = 100
 MARKER = re.compile(r"<!-- reading-time: ([\w-]+) -->")
+PACE = "<!-- reading-pace -->"
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
@@ -30,17 +33,18 @@ def reading_minutes(path: Path | str) -> int:
 
 
 def fill(markdown: str, language: str, docs: Path = DOCS) -> str:
-    """Replace every marker with the reading time of its chapter in ``language``, e.g. ``45 min``."""
+    """Replace every marker with the reading time of its chapter in ``language``, e.g. ``45 min``,
+    and every :data:`PACE` with :data:`WORDS_PER_MINUTE`."""
     def minutes(match):
         chapter = page_in(docs / f"{match.group(1)}.md", language)
         if not chapter.exists():
             raise ValueError(f"reading-time: no page {chapter.name} for the marker {match.group(0)!r}")
         return f"{reading_minutes(chapter)} min"
 
-    return MARKER.sub(minutes, markdown)
+    return MARKER.sub(minutes, markdown).replace(PACE, str(WORDS_PER_MINUTE))
 
 
 def on_page_markdown(markdown, page, config, files):
-    if "<!-- reading-time:" not in markdown:
+    if "<!-- reading-time:" not in markdown and PACE not in markdown:
         return markdown
     return fill(markdown, language_of(page.file.src_path))

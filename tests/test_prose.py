@@ -30,8 +30,10 @@ except
   ``2000 passi``): the years of citations and of history;
 - a reference: the number after ``§``, *capitolo/chapter*, *esercizio/exercise*,
   *tabella/table*, *figura/figure*, *esperimento/experiment*, *algoritmo/algorithm*,
-  *sezione/section* (and the numbers continuing that list with ``,``, ``e``/``and``,
-  ``–``), a number that is a whole link text (``[3](vanishing.md)``), and the
+  *sezione/section*, and the numbering of a course plan, *settimana/week* and
+  *compito/assignment* (the lecturers' page numbers its weeks and assignments: they are
+  labels, like a section number, not quantities) (and the numbers continuing that list with
+  ``,``, ``e``/``and``, ``–``), a number that is a whole link text (``[3](vanishing.md)``), and the
   number of an exercise heading (``### 2. Title``);
 - an entry of :data:`ALLOWED`, a short list of exact phrases, each with its reason.
 
@@ -75,7 +77,8 @@ FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})")
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*$")
 REFERENCE_WORDS = (
     r"§|capitol[oi]|chapters?|esercizi[o]?|exercises?|tabell[ae]|tables?|figur[ae]|figures?|"
-    r"esperiment[oi]|experiments?|algoritmo|algorithm|sezion[ei]|sections?"
+    r"esperiment[oi]|experiments?|algoritmo|algorithm|sezion[ei]|sections?|"
+    r"settiman[ae]|weeks?|compit[oi]|assignments?"
 )
 NUMBER = r"\d+(?:[.,]\d+)*(?:[ \u00a0\u202f]\d{3})*"
 DIGITS = re.compile(rf"(?<![\w.,&\\/#-]){NUMBER}(?![\w])")
@@ -185,10 +188,11 @@ def test_no_number_is_typed_into_the_prose(path):
 def test_the_number_finder_sees_prose_and_only_prose():
     text = (
         "# Title\n\nIn 55 s the LSTM learns; dodici ordini di grandezza.\n\n"
+        "Week 3: assignment 2; settimana 4, compiti 1 e 5. It lasts 6 weeks.\n\n"
         "Hochreiter (1997, §3.1), exercise 4 and chapters 4 and 5, [3](vanishing.md), $T = 100$, `k = 8`.\n\n"
         "```python\nx = 300\n```\n\n$$\na = 1\n$$\n\n## References\n\n- Nature 323:533-536.\n"
     )
-    assert [number for _, number, _ in typed_numbers(text)] == ["55", "dodici ordini di grandezza"]
+    assert [number for _, number, _ in typed_numbers(text)] == ["55", "dodici ordini di grandezza", "6"]
 
 
 REJECTED = glossary.rejected(glossary.load(DOCS / glossary.DATA), "it")
