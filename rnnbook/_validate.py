@@ -6,6 +6,7 @@ expected and what was given. Shapes are written with letters, as in the
 docstrings: ``check_array("xs", xs, shape=("T", "B", "D"))`` binds T, B and D
 on first sight and checks them on every later use of the same ``dims`` dict.
 
+>>> from rnnbook._validate import check_array
 >>> import numpy as np
 >>> dims = {}
 >>> xs = check_array("xs", np.zeros((5, 2, 3)), shape=("T", "B", "D"), dims=dims)
@@ -87,6 +88,8 @@ def check_array(name, x, *, shape=None, dims=None, dtype=None, finite=True):
 def check_same_dtype(**arrays):
     """Check that all the named arrays share one dtype and return it.
 
+    >>> import numpy as np
+    >>> from rnnbook._validate import check_same_dtype
     >>> check_same_dtype(xs=np.zeros(2), h0=np.zeros(2, np.float32))
     Traceback (most recent call last):
     ...
@@ -104,6 +107,7 @@ def check_same_dtype(**arrays):
 def check_int(name, value, *, minimum=None, maximum=None):
     """Check that ``value`` is an integer within ``[minimum, maximum]``.
 
+    >>> from rnnbook._validate import check_int
     >>> check_int("seq_len", 0, minimum=1)
     Traceback (most recent call last):
     ...
@@ -121,6 +125,7 @@ def check_int(name, value, *, minimum=None, maximum=None):
 def check_float(name, value, *, minimum=None, maximum=None, strict_minimum=False):
     """Check that ``value`` is a finite real number within the given bounds.
 
+    >>> from rnnbook._validate import check_float
     >>> check_float("lr", -0.1, minimum=0, strict_minimum=True)
     Traceback (most recent call last):
     ...
@@ -144,6 +149,7 @@ def check_float(name, value, *, minimum=None, maximum=None, strict_minimum=False
 def check_choice(name, value, choices):
     """Check that ``value`` is one of ``choices``.
 
+    >>> from rnnbook._validate import check_choice
     >>> check_choice("model", "transformer", ("rnn", "lstm", "gru"))
     Traceback (most recent call last):
     ...
@@ -158,6 +164,7 @@ def check_choice(name, value, choices):
 def as_rng(rng):
     """Return a ``numpy.random.Generator`` from None, an int seed or a Generator.
 
+    >>> from rnnbook._validate import as_rng
     >>> int(as_rng(0).integers(10)) == int(as_rng(0).integers(10))
     True
     """
@@ -173,6 +180,8 @@ def as_rng(rng):
 def check_dtype(name, dtype):
     """Check that ``dtype`` names float32 or float64 and return it as a ``numpy.dtype``.
 
+    >>> import numpy as np
+    >>> from rnnbook._validate import check_dtype
     >>> check_dtype("dtype", "float32")
     dtype('float32')
     >>> check_dtype("dtype", np.int64)

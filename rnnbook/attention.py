@@ -20,6 +20,8 @@ states: ``keys`` (S, B, H_k). A boolean ``mask`` (S, B) marks the real positions
 (an example) whose mask hides every position is an error, since a softmax over
 nothing is undefined.
 
+>>> import numpy as np
+>>> from rnnbook.attention import additive_init, additive_forward, additive_backward
 >>> rng = np.random.default_rng(0)
 >>> params = additive_init(4, 3, 5, rng=rng)
 >>> query, keys = rng.standard_normal((2, 4)), rng.standard_normal((6, 2, 3))
@@ -98,6 +100,7 @@ def _uniform(rng, bound, shape, dtype):
 def additive_init(query_size, key_size, attention_size, rng=None, dtype=np.float64):
     """Random additive-score weights, each entry U(-1/√fan_in, 1/√fan_in) as ``torch.nn.Linear``.
 
+    >>> from rnnbook.attention import additive_init
     >>> p = additive_init(4, 3, 5, rng=0)
     >>> p.W_q.shape, p.W_k.shape, p.v.shape
     ((5, 4), (5, 3), (5,))
@@ -114,6 +117,7 @@ def additive_init(query_size, key_size, attention_size, rng=None, dtype=np.float
 def general_init(query_size, key_size, rng=None, dtype=np.float64):
     """Random "general" weights W (H_q, H_k), each entry U(-1/√H_k, 1/√H_k).
 
+    >>> from rnnbook.attention import general_init
     >>> general_init(4, 3, rng=0).W.shape
     (4, 3)
     """
@@ -164,6 +168,8 @@ def masked_softmax(scores, mask):
     Returns:
         α (S, B).
 
+    >>> import numpy as np
+    >>> from rnnbook.attention import masked_softmax
     >>> masked_softmax(np.zeros((3, 1)), np.array([[True], [True], [False]]))
     array([[0.5],
            [0.5],

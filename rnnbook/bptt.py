@@ -92,6 +92,7 @@ def clip_grad_norm(grads, max_norm):
 def check_model(model):
     """Check that ``model`` is one of the numpy model modules (``rnnbook.rnn``, ``lstm``, ``gru``).
 
+    >>> from rnnbook.bptt import check_model
     >>> check_model("rnn")
     Traceback (most recent call last):
     ...
@@ -394,6 +395,8 @@ def input_gradient_by_lag(model, params, out_params, xs, target, *, truncation=N
     more. The entries for τ < k equal those of full BPTT, since every path from
     x_{T-τ} to ℓ_T lies inside the window. A recall delay of τ needs k ≥ τ + 1:
 
+    >>> import numpy as np
+    >>> from rnnbook.bptt import input_gradient_by_lag
     >>> from rnnbook import layers, rnn
     >>> params, out = rnn.init(1, 4, rng=0), layers.linear_init(4, 2, rng=1)
     >>> xs = np.random.default_rng(2).normal(size=(8, 1, 1))

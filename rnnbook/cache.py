@@ -79,6 +79,7 @@ def modules_used(*names: str) -> list[str]:
     Importing ``rnnbook.x.y`` also runs the packages ``rnnbook`` and ``rnnbook.x``,
     so they count too.
 
+    >>> from rnnbook.cache import modules_used
     >>> used = modules_used("rnnbook.rnn")
     >>> used
     ['rnnbook', 'rnnbook._validate', 'rnnbook.cell', 'rnnbook.layers', 'rnnbook.masking', 'rnnbook.rnn']

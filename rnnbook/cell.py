@@ -127,6 +127,7 @@ class Params:
         Raises ``TypeError`` for another type (say LSTM weights given to the GRU) or
         mixed dtypes, ``ValueError`` for a wrong shape or a non-finite weight.
 
+        >>> import numpy as np
         >>> from rnnbook import rnn
         >>> rnn.Params.check(rnn.init(3, 5, rng=0))
         {'H': 5, 'D': 3}
@@ -230,6 +231,7 @@ class ReadOnlyCache:
     instead of silently changing the gradients ``backward`` returns. Copy them
     (``hs.copy()``) to get arrays you may change.
 
+    >>> import numpy as np
     >>> from rnnbook import rnn
     >>> xs = np.ones((2, 1, 3))
     >>> hs, h, cache = rnn.forward(xs, None, rnn.init(3, 4, rng=0))
@@ -283,6 +285,8 @@ def check_state(name, state, dims, n_states):
     A one-array state (the RNN's and the GRU's h) is the array itself; a larger one
     (the LSTM's (h, c)) is a tuple. Returns the state in the same form.
 
+    >>> import numpy as np
+    >>> from rnnbook.cell import check_state
     >>> dims = {"B": 2, "H": 3}
     >>> h, c = check_state("state", (np.zeros((2, 3)), np.ones((2, 3))), dims, 2)
     >>> check_state("state", (h, c), dims, 1)
@@ -318,6 +322,8 @@ def check_inputs(name, x, state, params, params_class, n_states=1):
     (see :func:`check_state`), all of one dtype with ``x`` and the weights.
     Returns the state, zeros for None.
 
+    >>> import numpy as np
+    >>> from rnnbook.cell import check_inputs
     >>> from rnnbook import rnn
     >>> check_inputs("xs", np.ones((4, 2, 3)), None, rnn.init(3, 5, rng=0), rnn.Params).shape
     (2, 5)
@@ -344,6 +350,8 @@ def check_backward(dhs, cache, d_state, cache_class, n_states=1):
     gradient of the final state. Returns ``d_state`` as new arrays (zeros for None),
     which ``backward`` may update in place.
 
+    >>> import numpy as np
+    >>> from rnnbook.cell import check_backward
     >>> from rnnbook import lstm
     >>> hs, state, cache = lstm.forward(np.ones((4, 2, 3)), None, lstm.init(3, 5, rng=0))
     >>> dh, dc = check_backward(np.ones_like(hs), cache, None, lstm.Cache, 2)
@@ -375,6 +383,8 @@ def check_step_backward(d_state, x, state, params, params_class, n_states=1):
     Returns:
         ``(state, d_state)``: the previous state (zeros for None) and ``d_state``, checked.
 
+    >>> import numpy as np
+    >>> from rnnbook.cell import check_step_backward
     >>> from rnnbook import rnn
     >>> check_step_backward(np.ones((2, 4)), np.ones((2, 3)), None, rnn.init(3, 5, rng=0), rnn.Params)
     Traceback (most recent call last):

@@ -54,6 +54,7 @@ def fenced_lines(lines):
     fence of its own character, at least as long, with no info string, so a block
     opened with four backticks can show one of three.
 
+    >>> from rnnbook.corpus import fenced_lines
     >>> page = ["a", "````markdown", "```python", "x = 1", "```", "````", "b"]
     >>> [kind for _, kind, _ in fenced_lines(page)]
     ['text', 'open', 'code', 'code', 'code', 'close', 'text']
@@ -141,6 +142,7 @@ def pages_prose(docs_dir):
 def shipped_prose():
     """The prose of the book's pages as shipped with the package (``rnnbook/data/corpus.json``).
 
+    >>> from rnnbook.corpus import shipped_prose
     >>> prose = shipped_prose()
     >>> "rnn.md" in prose and "rnn.en.md" in prose
     True
@@ -220,6 +222,7 @@ class Vocab:
     def decode(self, codes):
         """A sequence of integer codes -> text.
 
+        >>> from rnnbook.corpus import Vocab
         >>> Vocab("ab").decode([-1])
         Traceback (most recent call last):
         ...
@@ -345,6 +348,8 @@ def bigram_bits(train_codes, valid_codes, vocab_size):
     (add-one smoothing, so an unseen pair costs bits instead of infinity); the
     result is the mean of -log2 P(c_{t+1} | c_t) over the validation text.
 
+    >>> import numpy as np
+    >>> from rnnbook.corpus import bigram_bits
     >>> round(bigram_bits(np.array([0, 1] * 50), np.array([0, 1, 0, 1]), 2), 3)   # 0 then 1, always
     0.028
     """

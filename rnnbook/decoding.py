@@ -16,6 +16,8 @@ log p(tokens | x), before any length penalty.
 
 A toy model whose next token does not depend on the prefix shows the contract:
 
+>>> import numpy as np
+>>> from rnnbook.decoding import greedy
 >>> log_p = np.log([0.1, 0.6, 0.3])  # tokens 0 (bos), 1, 2 (eos)
 >>> tokens, score = greedy(lambda prefix: log_p, bos=0, eos=2, max_len=3)
 >>> tokens, round(float(np.exp(score)), 3)  # 0.6 · 0.6 · 0.6, cut at max_len
@@ -76,6 +78,7 @@ def gnmt_penalty(length, alpha):
     changes; with α > 0 long hypotheses, whose log-probability sums are more
     negative, are penalised less.
 
+    >>> from rnnbook.decoding import gnmt_penalty
     >>> gnmt_penalty(1, 0.6), round(gnmt_penalty(7, 0.6), 4)
     (1.0, 1.5157)
     """
@@ -138,6 +141,8 @@ def sample(next_log_probs, bos, eos, max_len, temperature=1.0, rng=None):
     greedy as τ → 0), τ > 1 flattens it. The score is the sum of the model's own
     log-probabilities (τ = 1) of the tokens drawn.
 
+    >>> import numpy as np
+    >>> from rnnbook.decoding import sample
     >>> log_p = np.log([0.1, 0.6, 0.3])
     >>> sample(lambda prefix: log_p, 0, 2, max_len=5, temperature=1e-3, rng=0)[0]
     (1, 1, 1, 1, 1)

@@ -14,6 +14,8 @@ backward direction of sequence b starts at its own last step ℓ_b, as PyTorch d
 with a packed batch. States follow PyTorch's layout: (M·K, B, H), row l·K + k for
 layer l (from 0) and direction k (0 forward, 1 backward); for the LSTM a pair (h, c).
 
+>>> import numpy as np
+>>> from rnnbook.deep import init, forward, backward
 >>> params = init("lstm", 3, 4, num_layers=2, bidirectional=True, rng=0)
 >>> params
 deep.Params(cell='lstm', input_size=3, hidden_size=4, num_layers=2, bidirectional=True, dtype=float64)
@@ -46,6 +48,7 @@ _LAYOUT = "(num_layers·num_directions, B, H)"
 def torch_name(field, layer, direction):
     """PyTorch's name of a cell array: ``torch_name("W_hh", 1, 1)`` is ``'weight_hh_l1_reverse'``.
 
+    >>> from rnnbook.deep import torch_name
     >>> torch_name("b_ih", 0, 0)
     'bias_ih_l0'
     """
@@ -96,6 +99,7 @@ class Params:
     def arrays(self):
         """Every array by PyTorch's name, ``{"weight_ih_l0": ..., "weight_ih_l0_reverse": ...}`` (no copies).
 
+        >>> from rnnbook.deep import init
         >>> list(init("rnn", 2, 3, bidirectional=True, rng=0).arrays())[:5]
         ['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0', 'weight_ih_l0_reverse']
         """
@@ -145,6 +149,7 @@ class Params:
         The module needs ``bias=True`` (and no projection, for the LSTM);
         ``batch_first`` does not matter. Arrays are copies, of the module's dtype.
 
+        >>> from rnnbook.deep import Params
         >>> import torch
         >>> Params.from_torch(torch.nn.GRU(3, 5, num_layers=2, bidirectional=True))
         deep.Params(cell='gru', input_size=3, hidden_size=5, num_layers=2, bidirectional=True, dtype=float32)
@@ -177,6 +182,7 @@ class Params:
     def to_torch(self):
         """A time-major ``torch.nn`` module of the same kind, layers and directions, holding these numbers.
 
+        >>> from rnnbook.deep import init
         >>> init("lstm", 3, 4, num_layers=2, bidirectional=True, rng=0).to_torch()
         LSTM(3, 4, num_layers=2, bidirectional=True)
         """
@@ -203,6 +209,7 @@ def init(cell, input_size, hidden_size, num_layers=1, bidirectional=False, rng=N
 
     Layer 0 reads D = input_size features; layer l > 0 reads the K·H outputs below.
 
+    >>> from rnnbook.deep import init
     >>> params = init("gru", 3, 4, num_layers=2, bidirectional=True, rng=0)
     >>> params.layers[1][0].W_ih.shape  # 3 gates × H rows, K·H inputs
     (12, 8)

@@ -513,6 +513,7 @@ def check_adding(result):
     """The adding page: the Elman network stays near the trivial 1/6 (slightly below), the LSTM
     and the GRU go below 0.01, and on H&S's original form the LSTM stays on the plateau.
 
+    >>> from rnnbook.labs import check_adding
     >>> runs = {"rnn": 0.15, "lstm": 0.002, "gru": 0.002}
     >>> result = {"baseline": 1 / 6, "runs": {m: {"final": {"test_mse": v}} for m, v in runs.items()},
     ...           "hs": {"final": {"test_mse": 0.038}}, "hs_baseline": 0.039, "hs_stop": 0.01}

@@ -285,6 +285,7 @@ def mse(ys, targets):
 def embedding_init(vocab_size, embed_size, rng=None, dtype=np.float64):
     """An embedding table W (V, E), every entry N(0, 1) as ``torch.nn.Embedding`` initialises it.
 
+    >>> from rnnbook.layers import embedding_init
     >>> embedding_init(10, 4, rng=0).shape
     (10, 4)
     """
@@ -303,6 +304,8 @@ def embedding_forward(ids, W):
     Returns:
         xs: ``ids.shape + (E,)``; cache: for :func:`embedding_backward`.
 
+    >>> import numpy as np
+    >>> from rnnbook.layers import embedding_forward
     >>> W = np.arange(6.0).reshape(3, 2)
     >>> embedding_forward(np.array([[2, 0]]), W)[0]
     array([[[4., 5.],
@@ -324,6 +327,8 @@ def embedding_backward(dxs, cache):
     A token seen twice adds both gradients (``np.add.at``; ``dW[ids] += dxs``
     would keep only one of them).
 
+    >>> import numpy as np
+    >>> from rnnbook.layers import embedding_backward
     >>> dW = embedding_backward(np.ones((1, 2, 2)), (np.array([[1, 1]]), (3, 2)))
     >>> dW[1]
     array([2., 2.])

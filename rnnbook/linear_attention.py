@@ -14,6 +14,8 @@ z_t = z_{t-1} + φ(k_t), O(1) per generated token.
 
 Shapes: queries and keys (T, B, Dk), values (T, B, Dv), outputs (T, B, Dv).
 
+>>> import numpy as np
+>>> from rnnbook.linear_attention import parallel, recurrent
 >>> rng = np.random.default_rng(0)
 >>> q, k, v = rng.standard_normal((3, 6, 2, 4))
 >>> bool(np.allclose(parallel(q, k, v), recurrent(q, k, v)))
@@ -33,6 +35,8 @@ __all__ = ["feature_map", "parallel", "recurrent"]
 def feature_map(x):
     """φ(x) = elu(x) + 1: x + 1 for x > 0, exp(x) otherwise; always > 0.
 
+    >>> import numpy as np
+    >>> from rnnbook.linear_attention import feature_map
     >>> feature_map(np.array([-1.0, 0.0, 2.0]))
     array([0.36787944, 1.        , 3.        ])
     """

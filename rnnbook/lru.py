@@ -14,6 +14,8 @@ and γ_j = √(1 − |λ_j|²) normalises the state: for white noise of unit var
 E|x_{k,j}|² = E|(B u_k)_j|² at every k. As in the code of the paper's appendix, γ is
 stored as a parameter log γ, initialised at that value, and D is diagonal (a vector).
 
+>>> import numpy as np
+>>> from rnnbook.lru import init, forward
 >>> params = init(3, 8, rng=0)
 >>> ys, xs = forward(np.ones((20, 2, 3)), params)
 >>> ys.shape, xs.shape, xs.dtype
@@ -58,6 +60,8 @@ class Params:
 def eigenvalues(params):
     """λ_j = exp(−exp(ν_j) + i exp(θ_j)) (N,), complex; |λ_j| < 1 for every real ν_j.
 
+    >>> import numpy as np
+    >>> from rnnbook.lru import eigenvalues, init
     >>> lam = eigenvalues(init(3, 1000, rng=0, r_min=0.9, r_max=0.99))
     >>> bool(np.all((0.9 <= abs(lam)) & (abs(lam) <= 0.99)))
     True

@@ -343,6 +343,8 @@ def step_backward(d_state, x, state, params):
         grads: a :class:`Params` of gradients; dx: ∂L/∂x_t (B, D);
         d_prev: (∂L/∂h_{t-1}, ∂L/∂c_{t-1}).
 
+    >>> import numpy as np
+    >>> from rnnbook.lstm import init, step_backward
     >>> params = init(3, 4, rng=0)
     >>> d_state = (np.ones((2, 4)), np.zeros((2, 4)))
     >>> grads, dx, (dh_prev, dc_prev) = step_backward(d_state, np.ones((2, 3)), None, params)

@@ -13,6 +13,7 @@ so the final state is the state after each sequence's own last step, and the
 outputs are zero at padding, as ``torch.nn.utils.rnn.pad_packed_sequence`` pads
 them. Shapes as in :mod:`rnnbook.rnn`.
 
+>>> import numpy as np
 >>> from rnnbook import rnn
 >>> params = rnn.init(3, 4, rng=0)
 >>> xs = np.ones((5, 2, 3))
@@ -48,6 +49,8 @@ def check_lengths(lengths, T, B):
     A length of 0 is refused, as ``pack_padded_sequence`` refuses it: a sequence
     with no step has no last state.
 
+    >>> import numpy as np
+    >>> from rnnbook.masking import check_lengths
     >>> check_lengths([3, 1], T=3, B=2)
     array([3, 1])
     >>> check_lengths(np.array([4, 1]), T=3, B=2)
@@ -72,6 +75,8 @@ def check_lengths(lengths, T, B):
 def step_mask(lengths, T):
     """The mask m (T, B): True where step t is a real step of sequence b, i.e. t < ℓ_b.
 
+    >>> import numpy as np
+    >>> from rnnbook.masking import step_mask
     >>> step_mask(np.array([3, 1]), 4).astype(int)
     array([[1, 1],
            [1, 0],
@@ -212,6 +217,8 @@ def last_valid(hs, lengths):
 
     ``hs[-1]`` would read padding for every sequence shorter than T.
 
+    >>> import numpy as np
+    >>> from rnnbook.masking import last_valid
     >>> hs = np.arange(6.0).reshape(3, 2, 1)  # T = 3, B = 2, H = 1
     >>> last_valid(hs, np.array([3, 1]))[:, 0]
     array([4., 1.])
@@ -230,6 +237,8 @@ def reverse_padded(xs, lengths=None):
     Step t of sequence b goes to step ℓ_b − 1 − t. The map is its own inverse, so
     it also reverses gradients back. With ``lengths=None`` all sequences have T steps.
 
+    >>> import numpy as np
+    >>> from rnnbook.masking import reverse_padded
     >>> xs = np.array([[1, 10], [2, 20], [3, 0]])[:, :, None]  # lengths 3 and 2
     >>> reverse_padded(xs, np.array([3, 2]))[:, :, 0]
     array([[ 3, 20],
@@ -267,6 +276,8 @@ def masked_cross_entropy(logits, targets, lengths, average="token"):
         loss: a Python float.
         dlogits: ∂L/∂logits (T, B, V), zero at padding.
 
+    >>> import numpy as np
+    >>> from rnnbook.masking import masked_cross_entropy
     >>> logits = np.zeros((3, 2, 4))  # uniform: every real token costs log 4
     >>> loss, dz = masked_cross_entropy(logits, np.zeros((3, 2), dtype=int), np.array([3, 1]))
     >>> round(loss, 4), bool(np.all(dz[1:, 1] == 0))

@@ -14,6 +14,8 @@ expressivity: within a layer the state cannot decide how it is updated.
 
 Weights are stored like PyTorch's ``nn.Linear``: W (H, D), so a gate is x W^T + b.
 
+>>> import numpy as np
+>>> from rnnbook.mingru import init, forward, backward
 >>> params = init(3, 5, rng=0)
 >>> hs, h, cache = forward(np.ones((4, 2, 3)), None, params)
 >>> grads, dxs, dh0 = backward(np.ones_like(hs), cache)
@@ -99,6 +101,7 @@ class Params(_Weights):
         W_h: candidate weights (H, D).
         b_h: candidate bias (H,).
 
+    >>> from rnnbook.mingru import init
     >>> init(3, 5, rng=0)
     mingru.Params(W_z=(5, 3), b_z=(5,), W_h=(5, 3), b_h=(5,), dtype=float64)
     """
@@ -119,6 +122,7 @@ class LSTMParams(_Weights):
         W_i, b_i: input gate (H, D), (H,).
         W_h, b_h: candidate (H, D), (H,).
 
+    >>> from rnnbook.mingru import init_lstm
     >>> init_lstm(3, 5, rng=0)
     mingru.LSTMParams(W_f=(5, 3), b_f=(5,), W_i=(5, 3), b_i=(5,), W_h=(5, 3), b_h=(5,), dtype=float64)
     """
@@ -168,6 +172,7 @@ def _init(cls, names, input_size, hidden_size, rng, dtype):
 def init(input_size, hidden_size, rng=None, dtype=np.float64):
     """Random minGRU weights, every entry U(-1/√H, 1/√H).
 
+    >>> from rnnbook.mingru import init
     >>> init(3, 4, rng=0).W_z.shape
     (4, 3)
     """
@@ -177,6 +182,7 @@ def init(input_size, hidden_size, rng=None, dtype=np.float64):
 def init_lstm(input_size, hidden_size, rng=None, dtype=np.float64):
     """Random minLSTM weights, every entry U(-1/√H, 1/√H).
 
+    >>> from rnnbook.mingru import init_lstm
     >>> init_lstm(3, 4, rng=0).W_i.shape
     (4, 3)
     """
@@ -238,6 +244,8 @@ def log_linear_recurrence(log_a, log_b, log_h0=None):
     form Feng et al. 2024 use). No product of many a_t < 1 is formed, so nothing
     underflows where the plain scan would.
 
+    >>> import numpy as np
+    >>> from rnnbook.mingru import log_linear_recurrence
     >>> a, b = np.full((3, 1), 0.5), np.ones((3, 1))
     >>> np.exp(log_linear_recurrence(np.log(a), np.log(b)))[:, 0]
     array([1.  , 1.5 , 1.75])
@@ -265,6 +273,8 @@ def forward(xs, h0, params, *, mode="scan"):
         hs: the states h_1 .. h_T (T, B, H); h: the final state h_T (B, H);
         cache: a :class:`Cache` for :func:`backward`.
 
+    >>> import numpy as np
+    >>> from rnnbook.mingru import init, forward
     >>> params = init(3, 4, rng=0)
     >>> xs = np.random.default_rng(1).standard_normal((6, 2, 3))
     >>> hs, _, _ = forward(xs, None, params)

@@ -51,6 +51,8 @@ def parameters(tree, name="params"):
 def checked_grads(grads):
     """The arrays of ``grads`` (see ``parameters``), each checked to be float and finite.
 
+    >>> import numpy as np
+    >>> from rnnbook.optim import checked_grads
     >>> checked_grads({"W": np.array([1, 2])})
     Traceback (most recent call last):
     ...

@@ -246,6 +246,8 @@ def step_backward(d_state, x, state, params):
     Returns:
         grads: a :class:`Params` of gradients; dx: ∂L/∂x_t (B, D); d_prev: ∂L/∂h_{t-1} (B, H).
 
+    >>> import numpy as np
+    >>> from rnnbook.rnn import init, step_backward
     >>> params = init(3, 4, rng=0)
     >>> grads, dx, dh_prev = step_backward(np.ones((2, 4)), np.ones((2, 3)), None, params)
     >>> grads.W_hh.shape, dx.shape, dh_prev.shape

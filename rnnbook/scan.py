@@ -15,6 +15,8 @@ All functions work over axis 0 (time, T) of arrays of any shape (T, ...):
 the other axes (B, H, or anything else) are elementwise. Coefficients may be
 real (float32, float64) or complex (complex64, complex128, for the LRU).
 
+>>> import numpy as np
+>>> from rnnbook.scan import linear_recurrence, linear_recurrence_loop
 >>> a = np.full((5, 1), 0.5)
 >>> b = np.ones((5, 1))
 >>> linear_recurrence(a, b)[:, 0]
@@ -67,6 +69,7 @@ def combine(first, second):
     (a₁, b₁) ∘ (a₂, b₂) = (a₁ ⊙ a₂, a₂ ⊙ b₁ + b₂), because
     a₂ ⊙ (a₁ ⊙ h + b₁) + b₂ = (a₁ ⊙ a₂) ⊙ h + (a₂ ⊙ b₁ + b₂).
 
+    >>> from rnnbook.scan import combine
     >>> combine((2.0, 1.0), (3.0, 5.0))
     (6.0, 8.0)
     """
@@ -91,6 +94,8 @@ def linear_recurrence_loop(a, b, h0=None):
     Returns:
         h: the states (T, ...).
 
+    >>> import numpy as np
+    >>> from rnnbook.scan import linear_recurrence_loop
     >>> linear_recurrence_loop(np.array([2.0, 2.0, 2.0]), np.ones(3), h0=np.array(1.0))
     array([ 3.,  7., 15.])
     """
@@ -129,6 +134,8 @@ def linear_recurrence(a, b, h0=None):
     Returns:
         h: the states (T, ...), equal to :func:`linear_recurrence_loop` up to rounding.
 
+    >>> import numpy as np
+    >>> from rnnbook.scan import linear_recurrence, linear_recurrence_loop
     >>> rng = np.random.default_rng(0)
     >>> a, b = rng.uniform(0, 1, (100, 3)), rng.standard_normal((100, 3))
     >>> float(np.max(np.abs(linear_recurrence(a, b) - linear_recurrence_loop(a, b)))) < 1e-12
@@ -197,6 +204,8 @@ def linear_recurrence_backward(dh, a, h, h0=None):
     Returns:
         da: ∂L/∂a (T, ...); db: ∂L/∂b (T, ...); dh0: ∂L/∂h0 (...).
 
+    >>> import numpy as np
+    >>> from rnnbook.scan import linear_recurrence, linear_recurrence_backward
     >>> a, b = np.full((3, 1), 0.5), np.ones((3, 1))
     >>> h = linear_recurrence(a, b)
     >>> da, db, dh0 = linear_recurrence_backward(np.ones_like(h), a, h)
@@ -225,6 +234,7 @@ def scan_work_depth(T, method):
     - "blelloch" (Blelloch 1990; the up- and down-sweep of :func:`linear_recurrence`):
       about 2 log₂ T levels and fewer than 2T combines.
 
+    >>> from rnnbook.scan import scan_work_depth
     >>> [scan_work_depth(1024, m) for m in ("sequential", "hillis-steele", "blelloch")]
     [(1023, 1023), (9217, 10), (2036, 19)]
     """

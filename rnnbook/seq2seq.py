@@ -17,6 +17,8 @@ chapter and the tests (output the source backwards).
 Shapes: S source steps, T target steps, B examples, H hidden units (encoder and
 decoder alike), A the attention's size, V_s and V_t the vocabularies.
 
+>>> import numpy as np
+>>> from rnnbook.seq2seq import init, reversal_batch, loss_and_grads
 >>> rng = np.random.default_rng(0)
 >>> params = init(6, 6, hidden=8, attention_size=8, rng=rng)
 >>> src, src_len, tgt, tgt_len = reversal_batch(rng, batch_size=4, min_len=2, max_len=4, n_symbols=3)
@@ -245,6 +247,8 @@ def reversal_batch(rng, batch_size, min_len, max_len, n_symbols):
     Returns:
         ``(src (S, B), src_lengths (B,), tgt (S + 1, B), tgt_lengths (B,))``.
 
+    >>> import numpy as np
+    >>> from rnnbook.seq2seq import reversal_batch
     >>> src, n, tgt, m = reversal_batch(np.random.default_rng(0), 1, 3, 3, 4)
     >>> src[:, 0], tgt[:, 0]
     (array([6, 5, 5]), array([5, 5, 6, 2]))

@@ -14,6 +14,8 @@ A :class:`Vocab` maps tokens to ids with :data:`PAD`, :data:`BOS` and :data:`EOS
 first; :func:`pad_batch` turns lists of id sequences into the time-major padded
 arrays the models read.
 
+>>> import numpy as np
+>>> from rnnbook.seq2seq_data import date_pairs, number_pairs
 >>> rng = np.random.default_rng(0)
 >>> date_pairs(2, rng)
 [('Jan 24th, 2035', '2035-01-24'), ('12 settembre 2013', '2013-09-12')]
@@ -80,6 +82,8 @@ def format_date(date, language, style):
 
     Two-digit years are read back as 1950–2049 (:func:`date_pairs` draws only those).
 
+    >>> import datetime
+    >>> from rnnbook.seq2seq_data import format_date
     >>> format_date(datetime.date(2026, 12, 6), "it", 4), format_date(datetime.date(2026, 12, 6), "en", 1)
     ('domenica 6 dicembre 2026', 'Dec 6th, 2026')
     """
@@ -91,6 +95,7 @@ def format_date(date, language, style):
 def date_pairs(n, rng=None, languages=("it", "en"), first_year=1950, last_year=2049):
     """``n`` pairs (date as written, ISO 8601), days drawn uniformly, language and style too.
 
+    >>> from rnnbook.seq2seq_data import date_pairs
     >>> date_pairs(1, 1, languages=("en",))
     [('27 April 1997', '1997-04-27')]
     """
@@ -113,6 +118,7 @@ def date_pairs(n, rng=None, languages=("it", "en"), first_year=1950, last_year=2
 def number_pairs(n, rng=None, min_digits=4, max_digits=24, language="en"):
     """``n`` pairs (digits spelled in words, the digits), lengths uniform in [min_digits, max_digits].
 
+    >>> from rnnbook.seq2seq_data import number_pairs
     >>> number_pairs(1, 0, 3, 3)
     [('eight six five', '865')]
     """
@@ -131,6 +137,7 @@ def number_pairs(n, rng=None, min_digits=4, max_digits=24, language="en"):
 class Vocab:
     """Tokens to ids and back, with ids 0, 1, 2 for padding, start and end.
 
+    >>> from rnnbook.seq2seq_data import Vocab, EOS
     >>> vocab = Vocab("0123456789-")
     >>> vocab.encode("2026-12-06")[:4], len(vocab)
     ([6, 4, 6, 10], 14)
@@ -168,6 +175,7 @@ def pad_batch(sequences, eos=False):
 
     With ``eos=True`` each sequence gets EOS appended first (targets end in EOS).
 
+    >>> from rnnbook.seq2seq_data import pad_batch
     >>> ids, lengths = pad_batch([[5, 6, 7], [8]], eos=True)
     >>> ids.T, lengths
     (array([[5, 6, 7, 2],
@@ -186,6 +194,7 @@ def pad_batch(sequences, eos=False):
 def date_vocabs():
     """The source vocabulary (every character a date of :data:`DATE_FORMATS` can hold) and the target one.
 
+    >>> from rnnbook.seq2seq_data import date_vocabs
     >>> src, tgt = date_vocabs()
     >>> len(src) > len(tgt), tgt.decode(tgt.encode("2026-12-06"))
     (True, '2026-12-06')
@@ -206,6 +215,7 @@ def encode_pairs(pairs, src_vocab, tgt_vocab, words=False):
     Sources are split into words when ``words`` is True, into characters otherwise;
     targets are always characters.
 
+    >>> from rnnbook.seq2seq_data import number_vocabs, encode_pairs
     >>> src_vocab, tgt_vocab = number_vocabs()
     >>> src, n, tgt, m = encode_pairs([("one two", "12")], src_vocab, tgt_vocab, words=True)
     >>> src[:, 0], tgt[:, 0]

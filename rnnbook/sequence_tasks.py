@@ -9,6 +9,8 @@
 * :func:`book_sentences` cuts the book's own pages into sentences labelled with
   their language (real text, shipped with the book, available offline).
 
+>>> import numpy as np
+>>> from rnnbook.sequence_tasks import negation_sentence
 >>> rng = np.random.default_rng(0)
 >>> s = negation_sentence("en", rng)
 >>> len(s.tokens) == len(s.tags), s.label in (0, 1)
@@ -50,6 +52,7 @@ def pad_batch(sequences, pad=PAD):
     Returns:
         ids: (T, B) int64 with T the longest length; lengths: (B,) int64.
 
+    >>> from rnnbook.sequence_tasks import pad_batch
     >>> ids, lengths = pad_batch([[5, 6, 7], [8]])
     >>> ids.T, lengths
     (array([[5, 6, 7],
@@ -128,6 +131,8 @@ def negation_sentence(language, rng=None, *, two_clauses=0.5, negation_rate=0.5)
         two_clauses: the probability of a second clause.
         negation_rate: the probability that a clause is negated.
 
+    >>> import numpy as np
+    >>> from rnnbook.sequence_tasks import negation_sentence
     >>> s = negation_sentence("it", np.random.default_rng(3))
     >>> " ".join(s.tokens), s.label
     ('lo spettacolo non era pessimo ma il libro non era affatto brillante', 0)
@@ -148,6 +153,7 @@ def negation_sentence(language, rng=None, *, two_clauses=0.5, negation_rate=0.5)
 def negation_vocab(language):
     """Every word of the grammar, sorted, after the padding symbol: ``["<pad>", ...]``.
 
+    >>> from rnnbook.sequence_tasks import negation_vocab
     >>> negation_vocab("en")[:3]
     ['<pad>', 'all', 'at']
     """

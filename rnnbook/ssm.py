@@ -23,6 +23,8 @@ recurrence stays linear in the state, and the scan of the previous chapter
 Shapes: inputs u (T, Bt, D) with Bt the batch; states (T, Bt, D, N); A, B, C of
 the LTI model (D, N); Δ (D,).
 
+>>> import numpy as np
+>>> from rnnbook.ssm import discretize, lti_recurrent, lti_convolution
 >>> A, B, C = -np.ones((1, 2)), np.ones((1, 2)), np.ones((1, 2))
 >>> A_bar, B_bar = discretize(A, B, np.array([0.5]))
 >>> u = np.random.default_rng(0).standard_normal((6, 1, 1))
@@ -92,6 +94,8 @@ def discretize(A, B, delta, method="zoh"):
     Returns:
         A_bar, B_bar: arrays of shape (..., D, N).
 
+    >>> import numpy as np
+    >>> from rnnbook.ssm import discretize
     >>> A_bar, B_bar = discretize(np.array([[-1.0]]), np.array([[1.0]]), np.array([0.1]))
     >>> float(A_bar[0, 0]), float(B_bar[0, 0])
     (0.9048374180359595, 0.09516258196404048)
@@ -167,6 +171,8 @@ def lti_convolution(u, A_bar, B_bar, C, D_skip=None):
 def softplus(x):
     """log(1 + exp(x)), computed without overflow: Δ = softplus(·) > 0.
 
+    >>> import numpy as np
+    >>> from rnnbook.ssm import softplus
     >>> softplus(np.array([-1000.0, 0.0, 1000.0])).round(4).tolist()
     [0.0, 0.6931, 1000.0]
     """
@@ -211,6 +217,8 @@ class SelectiveParams:
 def init_selective(channels, states, rng=None, dtype=np.float64):
     """Random S6 weights, initialised as in Mamba (Gu & Dao 2023): A_n = −(n + 1), Δ in [0.001, 0.1].
 
+    >>> import numpy as np
+    >>> from rnnbook.ssm import init_selective
     >>> p = init_selective(3, 4, rng=0)
     >>> -np.exp(p.A_log[0])
     array([-1., -2., -3., -4.])

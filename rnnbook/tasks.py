@@ -305,6 +305,7 @@ def selective_copying(seq_len, batch_size, rng=None, *, n_symbols=8, n_copy=4, d
     Returns:
         ``CopyData(xs (seq_len + n_copy, B, n_symbols + 2), ys (seq_len + n_copy, B))``.
 
+    >>> from rnnbook.tasks import selective_copying
     >>> d = selective_copying(6, 1, rng=0, n_copy=2)
     >>> d.xs.argmax(-1)[:, 0].tolist()
     [0, 7, 6, 0, 0, 0, 9, 9]
@@ -587,6 +588,7 @@ def persistence_mse(data):
 def mean_forecast_mse(fit, data):
     """MSE of the constant forecast: the mean of the targets of ``fit``, for every target of ``data``.
 
+    >>> from rnnbook.tasks import noisy_sine, mean_forecast_mse
     >>> d = noisy_sine(200, 8, rng=0)
     >>> 0.4 < mean_forecast_mse(noisy_sine(200, 8, rng=1), d) < 0.6   # about the variance 1/2 + 0.1^2
     True
@@ -604,6 +606,8 @@ def lagged(xs, order):
     Returns:
         (T, B, p + 1): row (t, b) is x_t, x_{t-1}, ..., x_{t-p+1}, 1.
 
+    >>> import numpy as np
+    >>> from rnnbook.tasks import lagged
     >>> lagged(np.arange(1.0, 4.0).reshape(3, 1, 1), 2)[:, 0]
     array([[1., 0., 1.],
            [2., 1., 1.],
@@ -623,6 +627,7 @@ def linear_ar_mse(fit, data, order=20):
     observations (:func:`lagged`), the same at every step and for every sequence;
     the weights minimise the squared error on ``fit`` and are scored on ``data``.
 
+    >>> from rnnbook.tasks import noisy_sine, linear_ar_mse
     >>> clean = noisy_sine(100, 16, rng=1, noise_std=0.0, periods=(20.0, 20.0))
     >>> linear_ar_mse(clean, noisy_sine(100, 4, rng=2, noise_std=0.0, periods=(20.0, 20.0))) < 1e-3
     True

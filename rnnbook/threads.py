@@ -6,6 +6,7 @@ changed at any time (:func:`torch_threads`); the BLAS library reads its variable
 (:data:`BLAS_THREAD_VARIABLES`) once, when a process starts, so they are set in the
 environment of a new process (:data:`ONE_BLAS_THREAD`, :func:`environment`).
 
+>>> from rnnbook.threads import torch_threads
 >>> with torch_threads(1):
 ...     import torch
 ...     torch.get_num_threads()
@@ -43,6 +44,8 @@ def environment(values):
 
     Processes started inside the block inherit them.
 
+    >>> import os
+    >>> from rnnbook.threads import environment
     >>> with environment({"RNNBOOK_DEMO": "1"}):
     ...     os.environ["RNNBOOK_DEMO"]
     '1'

@@ -6,6 +6,8 @@ it accepts real and complex tensors. :class:`MinGRU` and :class:`LRU` are layers
 built on it, and :class:`LinearRecurrentRegressor` stacks them for the adding
 problem, with the same call as :class:`rnnbook.torch_models.SequenceRegressor`.
 
+>>> import torch
+>>> from rnnbook.torch_scan import linear_recurrence
 >>> a, b = torch.full((5, 1), 0.5), torch.ones(5, 1)
 >>> linear_recurrence(a, b)[:, 0]
 tensor([1.0000, 1.5000, 1.7500, 1.8750, 1.9375])

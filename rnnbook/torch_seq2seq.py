@@ -18,6 +18,8 @@ sample (scheduled sampling, Bengio et al. 2015), and averages the cross-entropy
 over the real target tokens (:func:`masked_cross_entropy`). Token ids 0, 1, 2 are
 PAD, BOS and EOS (:mod:`rnnbook.seq2seq_data`).
 
+>>> import torch
+>>> from rnnbook.torch_seq2seq import Seq2Seq
 >>> model = Seq2Seq(10, 8, hidden=16, cell="lstm", attention="dot")
 >>> src, tgt = torch.randint(3, 10, (5, 2)), torch.randint(3, 8, (4, 2))
 >>> logits = model(src, torch.tensor([5, 3]), tgt)
@@ -53,6 +55,8 @@ class Attention(nn.Module):
     No biases, as the numpy version: additive ``W_q`` (A, H_q), ``W_k`` (A, H_k),
     ``v`` (A,); general ``W`` (H_q, H_k); dot nothing (H_q = H_k).
 
+    >>> import torch
+    >>> from rnnbook.torch_seq2seq import Attention
     >>> att = Attention("additive", 4, 6, 5)
     >>> context, weights = att(torch.zeros(2, 4), torch.zeros(3, 2, 6), torch.ones(3, 2, dtype=torch.bool))
     >>> tuple(context.shape), weights[:, 0].tolist()
@@ -170,6 +174,8 @@ class Seq2Seq(nn.Module):
 def masked_cross_entropy(logits, tgt):
     """Mean cross-entropy (nats) over the real target tokens: logits (T, B, V), tgt (T, B), PAD ignored.
 
+    >>> import torch
+    >>> from rnnbook.torch_seq2seq import masked_cross_entropy, PAD
     >>> masked_cross_entropy(torch.zeros(2, 1, 4), torch.tensor([[3], [PAD]])).item()  # log 4, one token
     1.386...
     """
@@ -184,6 +190,7 @@ def inverse_sigmoid_decay(k):
     ε_i is the probability of feeding the true token at update i: near 1 at first,
     it decays to 0, so the model reads more and more of its own predictions.
 
+    >>> from rnnbook.torch_seq2seq import inverse_sigmoid_decay
     >>> schedule = inverse_sigmoid_decay(100)
     >>> round(schedule(0), 3), round(schedule(500), 3), round(schedule(1000), 3)
     (0.99, 0.403, 0.005)
@@ -293,6 +300,8 @@ def next_log_probs_fn(model, src):
 def exact_match(predicted, tgt, tgt_lengths):
     """Per example, whether the predicted ids (T', B) equal the target (T, B) up to and with its EOS.
 
+    >>> import numpy as np
+    >>> from rnnbook.torch_seq2seq import exact_match
     >>> exact_match(np.array([[5], [2], [7]]), np.array([[5], [2]]), np.array([2])).tolist()
     [True]
     """

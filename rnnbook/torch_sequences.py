@@ -14,6 +14,7 @@ after each sequence's own last step.
 * :class:`BagOfEmbeddings`: the baseline that ignores order: the mean of the
   embeddings of the real tokens (for tagging: each token's own embedding).
 
+>>> from rnnbook.torch_sequences import RecurrentClassifier
 >>> import torch
 >>> model = RecurrentClassifier(10, 2, cell="gru", bidirectional=True)
 >>> logits, h_n = model(torch.tensor([[1, 2], [3, 0]]), lengths=torch.tensor([2, 1]))
@@ -82,6 +83,8 @@ def final_outputs(h_n, directions):
     The forward direction's is after each sequence's own last step, the backward
     direction's after position 1 (where that direction ends).
 
+    >>> import torch
+    >>> from rnnbook.torch_sequences import final_outputs
     >>> final_outputs(torch.arange(8.0).reshape(4, 1, 2), 2)  # L = 2, K = 2: rows 2 and 3
     tensor([[4., 5., 6., 7.]])
     """

@@ -8,6 +8,8 @@ parameters that do not depend on the input (an LTI system, S4D-like).
 sigmoid forget gate. :class:`SequenceModel` stacks two of them (or an LSTM) between
 an embedding and a per-step classifier, for selective copying.
 
+>>> import torch
+>>> from rnnbook.torch_ssm import SequenceModel
 >>> net = SequenceModel(10, 16, 10, cell="s6")
 >>> net(torch.zeros(7, 2, 10))[0].shape
 torch.Size([7, 2, 10])

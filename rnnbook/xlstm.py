@@ -23,6 +23,8 @@ Shapes: inputs xs (T, B, D); sLSTM states (T, B, H); mLSTM queries and keys
 (T, B, K), values (T, B, V), gate pre-activations (T, B). Heads are left out:
 one head of the full width (the paper splits the state into several).
 
+>>> import numpy as np
+>>> from rnnbook.xlstm import init_slstm, slstm_forward
 >>> p = init_slstm(3, 4, rng=0)
 >>> hs, cache = slstm_forward(np.ones((5, 2, 3)), p)
 >>> hs.shape
@@ -64,6 +66,8 @@ def log_forget(f_pre, forget):
     log σ(f̃) = −softplus(−f̃) is computed without forming σ(f̃), which would
     round to 0 for f̃ below about −745.
 
+    >>> import numpy as np
+    >>> from rnnbook.xlstm import log_forget
     >>> log_forget(np.array([0.0]), "sigmoid")
     (array([-0.69314718]), array([0.5]))
     """
@@ -97,6 +101,7 @@ class SLSTMParams(_Arrays):
 def init_slstm(input_size, hidden_size, rng=None, dtype=np.float64):
     """Random sLSTM weights, U(-1/√H, 1/√H) like PyTorch's LSTM.
 
+    >>> from rnnbook.xlstm import init_slstm
     >>> init_slstm(3, 4, rng=0).R.shape
     (16, 4)
     """
@@ -353,6 +358,7 @@ class MLSTMParams(_Arrays):
 def init_mlstm(input_size, key_size, value_size, rng=None, dtype=np.float64):
     """Random mLSTM weights, U(-1/√D, 1/√D); the forget bias starts at 3 (remember by default).
 
+    >>> from rnnbook.xlstm import init_mlstm
     >>> init_mlstm(3, 4, 5, rng=0).W_v.shape
     (5, 3)
     """

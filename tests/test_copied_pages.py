@@ -233,7 +233,9 @@ def functions(table, tree, top=None):
         outer = top or child.get_name()
         if child.get_type() == "function":
             node = nodes.get(child.get_name())
-            calls = called_names(node) if node is not None else set()
+            # A local name (a loop variable, a nested function) is not a helper of the same name.
+            own = set(child.get_locals()) | set(child.get_frees())
+            calls = called_names(node) - own if node is not None else set()
             yield child.get_name(), outer, child.get_globals(), calls
         yield from functions(child, tree, outer)
 

@@ -82,6 +82,7 @@ def running_mean(values, window):
 
     For a loss curve drawn beside its smoothed version: plot ``means`` against ``ends``.
 
+    >>> from rnnbook.figures import running_mean
     >>> ends, means = running_mean([1.0, 3.0, 5.0, 7.0], 2)
     >>> ends.tolist(), means.tolist()
     ([2, 3, 4], [2.0, 4.0, 6.0])
@@ -114,6 +115,7 @@ def plotted(name: str) -> list[list[dict]]:
     ``{"label", "color", "linestyle", "x", "y"}`` (x and y as float arrays; a
     horizontal or vertical reference line gives two points).
 
+    >>> from rnnbook.figures import plotted
     >>> [len(lines) for lines in plotted("activations")]  # σ, tanh; σ', tanh' and the line at 1/4
     [2, 3]
     """

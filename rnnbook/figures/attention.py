@@ -6,6 +6,7 @@
   most probable sequence of small random models, against the beam's width;
 * :func:`scheduled_sampling_schedules`: the three decays of Bengio et al. (2015).
 
+>>> from rnnbook.figures.attention import beam_success_rates
 >>> rates = beam_success_rates(beams=(1, 100), models=5)
 >>> rates.shape, float(rates[-1])  # a beam wider than all the sequences is exhaustive
 ((2,), 1.0)

@@ -45,6 +45,7 @@ def measure_cost(lengths=(50, 100, 200, 400, 800), k=25, batch=16, D=8, H=64, O=
         dict of lists: ``T``, ``time_full``, ``time_chunked`` (seconds per
         sequence of ``batch`` examples) and ``memory_full``, ``memory_chunked`` (bytes).
 
+    >>> from rnnbook.figures.bptt import measure_cost
     >>> cost = measure_cost(lengths=(20, 40), k=10, repeats=1)
     >>> cost["memory_full"][1] > 1.5 * cost["memory_full"][0]   # grows with T
     True
@@ -158,6 +159,7 @@ def delayed_recall(T, B, delay, rng):
 def train_delayed_recall(k, delay=8, T=48, B=32, H=16, steps=200, lr=1e-2, seed=0):
     """Train an Elman RNN on ``delayed_recall`` with chunked BPTT(k); return the loss per update.
 
+    >>> from rnnbook.figures.bptt import train_delayed_recall
     >>> losses = train_delayed_recall(k=5, steps=3)
     >>> len(losses)
     3

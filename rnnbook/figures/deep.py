@@ -4,6 +4,7 @@ Every number comes from :mod:`rnnbook.masking` and :mod:`rnnbook.deep` run on
 small random networks. What each output sees is measured, not drawn: the norm of
 the Jacobian ∂h̄_t/∂x_s, one backward pass per output step.
 
+>>> from rnnbook.figures.deep import sensitivity
 >>> sensitivity("rnn", bidirectional=False, T=4, lengths=None).shape
 (4, 4)
 """

@@ -6,6 +6,7 @@ PyTorch's initialisation and random inputs x_t ~ N(0, 1). Each curve is the
 geometric mean over a few seeds (the mean of log10 of the norms), so that one
 lucky or unlucky draw does not decide its shape.
 
+>>> from rnnbook.figures.gru import lag_norms
 >>> data = lag_norms("gru", T=10, seeds=2)
 >>> data.shape, float(data[0])  # lag 0: ∂h_T/∂h_T = I, norm 1, log10 = 0
 ((11,), 0.0)
@@ -32,6 +33,7 @@ def set_update_bias(params, value):
     PyTorch stacks the gates as r, z, n, so the update gate is rows H..2H: ``value``
     goes into ``b_ih`` and zero into ``b_hh``, as the LSTM's forget bias does.
 
+    >>> from rnnbook.figures.gru import set_update_bias, gru
     >>> p = set_update_bias(gru.init(2, 3, rng=0), 2.0)
     >>> (p.b_ih + p.b_hh)[3:6].tolist()
     [2.0, 2.0, 2.0]

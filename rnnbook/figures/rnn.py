@@ -4,6 +4,7 @@ Both figures run the numpy Elman network of :mod:`rnnbook.rnn` on a sine wave:
 nothing is trained, so what they show is what the recurrence itself does with
 randomly initialised weights, as PyTorch initialises ``nn.RNN``.
 
+>>> from rnnbook.figures.rnn import sine_states
 >>> fig = sine_states()
 >>> len(fig.axes)
 2
@@ -25,6 +26,7 @@ HIDDEN = 16  # H, hidden units
 def sine_input(T=T_SINE, period=PERIOD):
     """x_t = sin(2π t / period) for t = 1..T, as one sequence of scalars: shape (T, 1, 1).
 
+    >>> from rnnbook.figures.rnn import sine_input
     >>> sine_input(4, 4)[:, 0, 0].round(6).tolist()
     [1.0, 0.0, -1.0, -0.0]
     """
@@ -35,6 +37,8 @@ def sine_input(T=T_SINE, period=PERIOD):
 def scaled(params, radius):
     """The same weights with W_hh rescaled to spectral norm (largest singular value) ``radius``.
 
+    >>> import numpy as np
+    >>> from rnnbook.figures.rnn import scaled, rnn
     >>> p = scaled(rnn.init(1, 8, rng=0), 2.0)
     >>> round(float(np.linalg.norm(p.W_hh, 2)), 6)
     2.0
@@ -48,6 +52,7 @@ def state_distance(params, xs, rng=0):
 
     Returns an array of T distances: how fast the state forgets where it started.
 
+    >>> from rnnbook.figures.rnn import state_distance, scaled, sine_input, rnn
     >>> d = state_distance(scaled(rnn.init(1, 8, rng=0), 0.5), sine_input(40))
     >>> bool(d[-1] < 1e-6 * d[0])
     True
@@ -88,6 +93,7 @@ def forget_time(radius, tol=1e-6):
 
     The same network, input and initial states as the figure, so the numbers match its curves.
 
+    >>> from rnnbook.figures.rnn import forget_time
     >>> forget_time(0.5) < forget_time(0.9)
     True
     """

@@ -4,6 +4,7 @@ The tree of the scan is drawn from the index sets of :func:`rnnbook.scan.linear_
 (:func:`scan_levels`), the work and depth from :func:`rnnbook.scan.scan_work_depth`,
 and the eigenvalues from :func:`rnnbook.lru.init`.
 
+>>> from rnnbook.figures.scan import scan_levels
 >>> [len(pairs) for pairs in scan_levels(8)]
 [4, 2, 1, 1, 3]
 """

@@ -4,6 +4,7 @@ The kernels come from :func:`rnnbook.ssm.discretize` and :func:`rnnbook.ssm.lti_
 the step sizes from :func:`rnnbook.ssm.selective_forward`, the decay matrix from
 :func:`rnnbook.xlstm.mlstm_parallel`.
 
+>>> from rnnbook.figures.ssm import kernel_settings
 >>> kernel_settings()["steps"]
 (0.1, 1.0)
 """

@@ -29,6 +29,7 @@ def cliff_loss(w, b, T=50, h0=0.5, target=0.7):
     Returns:
         loss, dL/dw, dL/db (arrays shaped like np.broadcast(w, b)).
 
+    >>> from rnnbook.figures.vanishing import cliff_loss
     >>> loss, dw, db = cliff_loss(0.0, 0.7)  # h_t = b = 0.7 at once
     >>> float(loss), float(dw), float(db)
     (0.0, 0.0, 0.0)
