@@ -116,7 +116,7 @@ def run_adding(*, model="lstm", seq_len=100, form="modern", steps=3000, hidden=6
     sequences with error below 0.04 and compares with H&S's stopping error 0.01.
     """
     settings = plain_settings(locals())
-    check_choice("model", model, MODELS)
+    check_choice("model", model, (*MODELS, *LINEAR_CELLS))
     seed_everything(seed)
     train_rng, test_rng = _data_rngs(seed)
     baseline = tasks.adding_baseline(form, seq_len)
@@ -590,7 +590,7 @@ class Experiment:
 EXPERIMENTS = {e.name: e for e in (
     Experiment("adding", run_adding,
                "adding problem (H&S 1997, experiment 4): RNN stays at the trivial MSE 1/6, LSTM learns it",
-               models=("rnn", "lstm", "gru", *LINEAR_CELLS)),
+               models=(*MODELS, *LINEAR_CELLS)),
     Experiment("scan", run_scan,
                "adding problem at T = 400: minGRU or LRU (linear recurrences, trained through the scan) "
                "against the LSTM",
