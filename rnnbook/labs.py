@@ -656,6 +656,23 @@ def check_scan(result):
            f"ms per step {ms}")
 
 
+
+SSM_VISIBLE_GAP = 0.15  # "visible distance" between two accuracy curves on the ssm page: 15 points
+
+
+def check_ssm(result):
+    """The ssm page: the time-invariant SSM learns something (well above chance) but stays visibly
+    below the selective SSM; the mLSTM gets there too, by a different road; the LSTM stays near chance."""
+    accuracy = {m: run["final"]["token_accuracy"] for m, run in result["runs"].items()}
+    chance = result["chance"]
+    _claim(accuracy["lti"] > 2 * chance, f"the time-invariant SSM learns something (chance {chance:.3f})",
+           accuracy)
+    _claim(accuracy["s6"] > accuracy["lti"] + SSM_VISIBLE_GAP,
+           "the selective SSM stays visibly above the time-invariant one", accuracy)
+    _claim(accuracy["mlstm"] > accuracy["lti"] + SSM_VISIBLE_GAP,
+           "the mLSTM gets there too, visibly above the time-invariant SSM", accuracy)
+    _claim(accuracy["lstm"] < 1.5 * chance, f"the LSTM stays near chance {chance:.3f}", accuracy)
+
 # ---------------------------------------------------------------------------
 # All the labs at once, before the book is built
 # ---------------------------------------------------------------------------
