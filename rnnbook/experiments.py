@@ -495,7 +495,8 @@ def run_negation(*, model="lstm", direction="bi", task="tag", language="both", s
     if task == "classify":
         summary["accuracy on sentences with two clauses"] = f"{correct[two].mean():.1%}"
     return _result(
-        "negation", f"Negation scope ({task}), {'bag of embeddings' if direction == 'bag' else direction + ' ' + model.upper()}",
+        "negation",
+        f"Negation scope ({task}), {'bag of embeddings' if direction == 'bag' else direction + ' ' + model.upper()}",
         settings, history, metric="test_accuracy", log_metric=False, metrics={"test_accuracy": final}, summary=summary,
         passed=final > 0.95,
         lines={"chance": 0.5}, two_clause_accuracy=float(correct[two].mean()) if task == "classify" else None,
@@ -530,7 +531,8 @@ def run_langid(*, model="lstm", direction="uni", docs=None, steps=400, hidden=32
     summary = {f"test accuracy ({test_size} sentences)": f"{final:.1%}",
                "sentences (train + test)": str(len(pairs))}
     return _result(
-        "langid", f"Italian or English, {'bag of characters' if direction == 'bag' else direction + ' ' + model.upper()}",
+        "langid",
+        f"Italian or English, {'bag of characters' if direction == 'bag' else direction + ' ' + model.upper()}",
         settings, history, metric="test_accuracy", log_metric=False, metrics={"test_accuracy": final}, summary=summary,
         passed=final > 0.9,
         lines={"chance": 0.5}, mistakes=mistakes, test_size=test_size)

@@ -50,10 +50,12 @@ from .experiments import (ADDING_PASS_MSE, HS_STOP_MSE, HS_TOLERANCE, plain_sett
 from .threads import ONE_BLAS_THREAD, environment, torch_threads
 
 __all__ = ["adding_lab", "charlm_lab", "charlm_lab_for_text", "book_text_digest", "numpy_char_rnn",
-           "reber_lab", "sine_lab", "langid_lab", "langid_lab_for_text", "negation_lab", "seq2seq_lab", "scan_lab", "ssm_lab",
+           "reber_lab", "sine_lab", "langid_lab", "langid_lab_for_text", "negation_lab", "seq2seq_lab",
+           "scan_lab", "ssm_lab",
            "LABS",
            "is_cached", "precompute", "markdown_table",
-           "check_adding", "check_charlm", "check_reber", "check_sine", "ClaimError"]
+           "check_adding", "check_charlm", "check_reber", "check_sine", "check_langid", "check_negation",
+           "check_seq2seq", "check_scan", "check_ssm", "ClaimError"]
 
 
 def markdown_table(headers, rows):
@@ -521,7 +523,7 @@ def check_adding(result):
     >>> check_adding(result)
     Traceback (most recent call last):
     ...
-    rnnbook.labs.ClaimError: the page says the gated networks go below 0.01, but the results show {'lstm': 0.002, 'gru': 0.02}
+    rnnbook.labs.ClaimError: the page says the gated networks go below 0.01, but the results show ...
     """
     final = {m: run["final"]["test_mse"] for m, run in result["runs"].items()}
     rnn_final, baseline = final["rnn"], result["baseline"]
