@@ -107,8 +107,21 @@ OPTIONS = {
 
 
 HELP = {
-    "adding": {"seq_len": "sequence length T: the markers fall in it, the answer comes at its end"},
+    "adding": {"seq_len": "sequence length T: the markers fall in it, the answer comes at its end",
+               "model": "recurrent cell (one layer), or two minGRU or LRU layers trained through the scan"},
+    "scan": {"seq_len": "sequence length T of the adding problem: the markers fall in it",
+             "model": "two minGRU or LRU layers trained through the scan, or one LSTM or GRU layer"},
     "sine": {"seq_len": "steps of each series the model reads (a forecast at every step)"},
+    "negation": {"language": "language of the generated sentences: Italian, English or both",
+                 "train_size": "training sentences", "test_size": "test sentences",
+                 "hidden": "hidden units (unused by the bag of embeddings)"},
+    "langid": {"hidden": "hidden units (unused by the bag of characters)",
+               "docs": "folder of Markdown pages whose sentences are classified (default: the book's text)"},
+    "dates": {"test_size": "test dates"},
+    "numbers": {"language": "language of the digit words (it or en)", "test_size": "test numbers"},
+    "ssm": {"seq_len": "sequence length T: the symbols to copy are scattered in it among noise",
+            "model": "the residual layers (--num-layers): LSTM, time-invariant SSM (lti), "
+                     "selective SSM (s6) or mLSTM"},
 }
 
 

@@ -116,7 +116,7 @@ def run_adding(*, model="lstm", seq_len=100, form="modern", steps=3000, hidden=6
     sequences with error below 0.04 and compares with H&S's stopping error 0.01.
     """
     settings = plain_settings(locals())
-    check_choice("model", model, MODELS)
+    check_choice("model", model, (*MODELS, *LINEAR_CELLS))
     seed_everything(seed)
     train_rng, test_rng = _data_rngs(seed)
     baseline = tasks.adding_baseline(form, seq_len)
@@ -495,7 +495,8 @@ def run_negation(*, model="lstm", direction="bi", task="tag", language="both", s
     if task == "classify":
         summary["accuracy on sentences with two clauses"] = f"{correct[two].mean():.1%}"
     return _result(
-        "negation", f"Negation scope ({task}), {'bag of embeddings' if direction == 'bag' else direction + ' ' + model.upper()}",
+        "negation",
+        f"Negation scope ({task}), {'bag of embeddings' if direction == 'bag' else direction + ' ' + model.upper()}",
         settings, history, metric="test_accuracy", log_metric=False, metrics={"test_accuracy": final}, summary=summary,
         passed=final > 0.95,
         lines={"chance": 0.5}, two_clause_accuracy=float(correct[two].mean()) if task == "classify" else None,
@@ -530,7 +531,8 @@ def run_langid(*, model="lstm", direction="uni", docs=None, steps=400, hidden=32
     summary = {f"test accuracy ({test_size} sentences)": f"{final:.1%}",
                "sentences (train + test)": str(len(pairs))}
     return _result(
-        "langid", f"Italian or English, {'bag of characters' if direction == 'bag' else direction + ' ' + model.upper()}",
+        "langid",
+        f"Italian or English, {'bag of characters' if direction == 'bag' else direction + ' ' + model.upper()}",
         settings, history, metric="test_accuracy", log_metric=False, metrics={"test_accuracy": final}, summary=summary,
         passed=final > 0.9,
         lines={"chance": 0.5}, mistakes=mistakes, test_size=test_size)
@@ -590,7 +592,7 @@ class Experiment:
 EXPERIMENTS = {e.name: e for e in (
     Experiment("adding", run_adding,
                "adding problem (H&S 1997, experiment 4): RNN stays at the trivial MSE 1/6, LSTM learns it",
-               models=("rnn", "lstm", "gru", *LINEAR_CELLS)),
+               models=(*MODELS, *LINEAR_CELLS)),
     Experiment("scan", run_scan,
                "adding problem at T = 400: minGRU or LRU (linear recurrences, trained through the scan) "
                "against the LSTM",

@@ -50,10 +50,12 @@ from .experiments import (ADDING_PASS_MSE, HS_STOP_MSE, HS_TOLERANCE, plain_sett
 from .threads import ONE_BLAS_THREAD, environment, torch_threads
 
 __all__ = ["adding_lab", "charlm_lab", "charlm_lab_for_text", "book_text_digest", "numpy_char_rnn",
-           "reber_lab", "sine_lab", "langid_lab", "langid_lab_for_text", "negation_lab", "seq2seq_lab", "scan_lab", "ssm_lab",
+           "reber_lab", "sine_lab", "langid_lab", "langid_lab_for_text", "negation_lab", "seq2seq_lab",
+           "scan_lab", "ssm_lab",
            "LABS",
            "is_cached", "precompute", "markdown_table",
-           "check_adding", "check_charlm", "check_reber", "check_sine", "ClaimError"]
+           "check_adding", "check_charlm", "check_reber", "check_sine", "check_langid", "check_negation",
+           "check_seq2seq", "check_scan", "check_ssm", "ClaimError"]
 
 
 def markdown_table(headers, rows):
@@ -522,7 +524,7 @@ def check_adding(result):
     >>> check_adding(result)
     Traceback (most recent call last):
     ...
-    rnnbook.labs.ClaimError: the page says the gated networks go below 0.01, but the results show {'lstm': 0.002, 'gru': 0.02}
+    rnnbook.labs.ClaimError: the page says the gated networks go below 0.01, but the results show ...
     """
     final = {m: run["final"]["test_mse"] for m, run in result["runs"].items()}
     rnn_final, baseline = final["rnn"], result["baseline"]
@@ -656,6 +658,23 @@ def check_scan(result):
     _claim(ms["mingru"] > ms["lstm"], "each step of the minGRU costs more than one of the LSTM",
            f"ms per step {ms}")
 
+
+
+SSM_VISIBLE_GAP = 0.15  # "visible distance" between two accuracy curves on the ssm page: 15 points
+
+
+def check_ssm(result):
+    """The ssm page: the time-invariant SSM learns something (well above chance) but stays visibly
+    below the selective SSM; the mLSTM gets there too, by a different road; the LSTM stays near chance."""
+    accuracy = {m: run["final"]["token_accuracy"] for m, run in result["runs"].items()}
+    chance = result["chance"]
+    _claim(accuracy["lti"] > 2 * chance, f"the time-invariant SSM learns something (chance {chance:.3f})",
+           accuracy)
+    _claim(accuracy["s6"] > accuracy["lti"] + SSM_VISIBLE_GAP,
+           "the selective SSM stays visibly above the time-invariant one", accuracy)
+    _claim(accuracy["mlstm"] > accuracy["lti"] + SSM_VISIBLE_GAP,
+           "the mLSTM gets there too, visibly above the time-invariant SSM", accuracy)
+    _claim(accuracy["lstm"] < 1.5 * chance, f"the LSTM stays near chance {chance:.3f}", accuracy)
 
 # ---------------------------------------------------------------------------
 # All the labs at once, before the book is built

@@ -60,7 +60,8 @@ def pad_batch(sequences, pad=PAD):
     """
     lengths = np.array([len(s) for s in sequences], dtype=np.int64)
     if lengths.size == 0 or lengths.min() < 1:
-        raise ValueError(f"sequences: expected at least one sequence, each of length >= 1, got lengths {lengths.tolist()}")
+        raise ValueError("sequences: expected at least one sequence, each of length >= 1, "
+                         f"got lengths {lengths.tolist()}")
     ids = np.full((lengths.max(), len(sequences)), pad, dtype=np.int64)
     for b, s in enumerate(sequences):
         ids[: len(s), b] = s

@@ -218,6 +218,12 @@ ONE_STEP = [
     ("reber", {}), ("charlm", {}),
     ("sine", {}), ("sine", {"horizon": 10}), ("sine", {"noise": 0.0}), ("sine", {"horizon": 10, "noise": 0.0}),
     ("sine", {"model": "rnn", "horizon": 3, "seq_len": 20}),
+    ("scan", {}), ("scan", {"model": "lru"}), ("adding", {"model": "mingru", "seq_len": 2}),
+    ("negation", {}), ("negation", {"direction": "bag", "task": "classify"}),
+    ("negation", {"direction": "uni", "task": "classify"}),
+    ("langid", {}), ("langid", {"direction": "bag"}),
+    ("dates", {"test_size": 50}), ("numbers", {}), ("numbers", {"attention": "none"}),
+    ("ssm", {}), ("ssm", {"model": "lti"}), ("ssm", {"model": "mlstm"}),
 ]
 
 
@@ -248,6 +254,12 @@ TINY_FOR = {
     "charlm": ["--batch-size", "2", "--chunk-len", "8", "--hidden", "4", "--sample-len", "5"],
     "reber": ["--train-size", "4", "--test-size", "4", "--batch-size", "2", "--hidden", "4"],
     "sine": ["--test-size", "4", "--batch-size", "2"],
+    "scan": ["--seq-len", "6", "--test-size", "4", "--batch-size", "2", "--hidden", "4"],
+    "negation": ["--train-size", "8", "--test-size", "4", "--batch-size", "2", "--hidden", "4"],
+    "langid": ["--batch-size", "2", "--hidden", "4"],
+    "dates": ["--test-size", "3", "--batch-size", "2", "--hidden", "4", "--beam-size", "2"],
+    "numbers": ["--test-size", "4", "--batch-size", "2", "--hidden", "4", "--max-digits", "6"],
+    "ssm": ["--seq-len", "12", "--test-size", "4", "--batch-size", "2", "--hidden", "4"],
 }
 
 

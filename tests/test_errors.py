@@ -117,7 +117,7 @@ CASES = {
         lambda: corpus.Vocab("abc").decode([0, 3]), ValueError, "codes: expected integers in [0, 3), got 3"),
     "run_adding(model='GRU') blames model": (
         lambda: experiments.run_adding(model="GRU", steps=1, progress=False), ValueError,
-        "model: expected one of 'rnn', 'lstm', 'gru', got 'GRU'"),
+        "model: expected one of 'rnn', 'lstm', 'gru', 'mingru', 'lru', got 'GRU'"),
     "run_sine(model='transformer')": (
         lambda: experiments.run_sine(model="transformer", steps=1, progress=False), ValueError,
         "model: expected one of 'rnn', 'lstm', 'gru', got 'transformer'"),

@@ -309,7 +309,8 @@ def test_precompute_computes_only_what_is_missing(monkeypatch):
 def test_precompute_checks_its_arguments():
     with pytest.raises(ValueError, match="processes"):
         labs.precompute([], processes=0)
-    with pytest.raises(ValueError, match="name: expected one of adding, charlm, reber, sine, langid, negation, seq2seq"):
+    with pytest.raises(ValueError,
+                       match="name: expected one of adding, charlm, reber, sine, langid, negation, seq2seq"):
         labs.is_cached("copy")
 
 
@@ -452,7 +453,8 @@ def _negation_result(classify=(0.55, 0.99, 0.99), tag=(0.58, 0.8, 0.99), first=(
 @pytest.mark.parametrize("contradiction, claim", [
     (dict(classify=(0.8, 0.99, 0.99)), "bag of words stays near chance, classify"),
     (dict(tag=(0.75, 0.8, 0.99)), "bag of words stays near chance, tag"),
-    (dict(classify=(0.55, 0.7, 0.99)), "one direction is enough"), (dict(classify=(0.55, 0.99, 0.8)), "two do the same"),
+    (dict(classify=(0.55, 0.7, 0.99)), "one direction is enough"),
+    (dict(classify=(0.55, 0.99, 0.8)), "two do the same"),
     (dict(tag=(0.58, 0.99, 0.98)), "two directions beat one"),
     (dict(first=(0.9, 0.99)), "first word one direction can only guess"),
     (dict(first=(0.52, 0.6)), "two label it well"),
@@ -509,3 +511,20 @@ def test_scan_conclusions_are_checked(contradiction, claim):
     labs.check_scan(_scan_result())
     with pytest.raises(labs.ClaimError, match=claim):
         labs.check_scan(_scan_result(**contradiction))
+
+
+def _ssm_result(s6=0.72, lti=0.42, mlstm=0.82, lstm=0.13):
+    runs = {m: {"final": {"step": 300, "token_accuracy": v}}
+            for m, v in (("s6", s6), ("lti", lti), ("mlstm", mlstm), ("lstm", lstm))}
+    return {"chance": 1 / 8, "runs": runs}
+
+
+@pytest.mark.parametrize("contradiction, claim", [
+    (dict(lti=0.2, s6=0.9, mlstm=0.9), "time-invariant SSM learns something"),
+    (dict(s6=0.5), "selective SSM stays visibly above"), (dict(lti=0.7), "selective SSM stays visibly above"),
+    (dict(mlstm=0.45), "mLSTM gets there too"), (dict(lstm=0.4), "LSTM stays near chance"),
+])
+def test_ssm_conclusions_are_checked(contradiction, claim):
+    labs.check_ssm(_ssm_result())
+    with pytest.raises(labs.ClaimError, match=claim):
+        labs.check_ssm(_ssm_result(**contradiction))

@@ -245,7 +245,8 @@ def test_dialog_without_a_name_fails_the_accessibility_check():
         pytest.skip("Chromium not found: apt-get install -y chromium")
     from playwright.sync_api import sync_playwright
 
-    page = '<!doctype html><html lang="en"><title>t</title><main><h1>t</h1><div role="dialog"{}><input aria-label="q"></div></main></html>'
+    page = ('<!doctype html><html lang="en"><title>t</title><main><h1>t</h1>'
+            '<div role="dialog"{}><input aria-label="q"></div></main></html>')
     _, options = browser_suite.axe_arguments("")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=browser_suite.CHROMIUM, args=browser_suite.CHROMIUM_FLAGS)

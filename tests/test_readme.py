@@ -25,13 +25,14 @@ def blocks(language):
 
 
 def commands():
-    """The README's ``python -m rnnbook ...`` commands, comments removed, as argument lists."""
+    """The README's ``rnnbook ...`` commands (after ``source .venv/bin/activate``), comments removed,
+    as argument lists."""
     found = []
     for block in blocks("bash"):
         for line in block.splitlines():
             line = line.split("#")[0].strip()
-            if line.startswith(".venv/bin/python -m rnnbook "):
-                found.append(shlex.split(line)[3:])
+            if line.startswith("rnnbook "):
+                found.append(shlex.split(line)[1:])
     return found
 
 

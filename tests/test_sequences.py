@@ -51,7 +51,8 @@ def test_pad_batch():
     ids, lengths = sequence_tasks.pad_batch([[1], [2, 3, 4], [5, 6]])
     assert ids.shape == (3, 3) and lengths.tolist() == [1, 3, 2]
     assert ids[:, 0].tolist() == [1, 0, 0] and ids[:, 2].tolist() == [5, 6, 0]
-    with pytest.raises(ValueError, match=r"sequences: expected at least one sequence, each of length >= 1, got lengths \[1, 0\]"):
+    with pytest.raises(ValueError,
+                       match=r"sequences: expected at least one sequence, each of length >= 1, got lengths \[1, 0\]"):
         sequence_tasks.pad_batch([[1], []])
 
 
@@ -142,7 +143,8 @@ def test_model_errors():
     model = RecurrentClassifier(9, 2)
     with pytest.raises(ValueError, match=r"ids: expected an int64 tensor \(T, B\), got torch.float32 \(2, 3\)"):
         model(torch.zeros(2, 3))
-    with pytest.raises(ValueError, match=r"lengths: expected \(B,\) = \(2,\) integers in \[1, T\] = \[1, 3\], got \[4, 1\]"):
+    with pytest.raises(ValueError,
+                       match=r"lengths: expected \(B,\) = \(2,\) integers in \[1, T\] = \[1, 3\], got \[4, 1\]"):
         model(torch.ones(3, 2, dtype=torch.long), lengths=torch.tensor([4, 1]))
 
 

@@ -89,7 +89,8 @@ def test_truncated_bptt_with_one_chunk_equals_full_bptt():
 def _gradient(model, batch):
     """The loss's gradient for every parameter, computed on a copy of ``model`` by autograd."""
     twin = copy.deepcopy(model)
-    loss = torch.nn.functional.mse_loss(twin(torch.as_tensor(batch.xs))[0], torch.as_tensor(batch.ys))
+    xs, ys = (torch.as_tensor(a, dtype=torch.float32) for a in (batch.xs, batch.ys))  # the model's dtype
+    loss = torch.nn.functional.mse_loss(twin(xs)[0], ys)
     return [g.detach() for g in torch.autograd.grad(loss, list(twin.parameters()))]
 
 

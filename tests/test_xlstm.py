@@ -1,4 +1,5 @@
-"""rnnbook.xlstm: sLSTM and mLSTM against the unstabilised equations of Beck et al. (2024), autograd and finite differences."""
+"""rnnbook.xlstm: sLSTM and mLSTM against the unstabilised equations of Beck et al. (2024), autograd and
+finite differences."""
 
 from __future__ import annotations
 

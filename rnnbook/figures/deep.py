@@ -41,7 +41,8 @@ def sensitivity(cell, bidirectional, T=T_SEE, lengths=LENGTHS_SEE, seed=0, b=-1)
 
 @figure
 def deep_what_each_output_sees():
-    """Two maps of log10 ‖∂h̄_t/∂x_s‖ (h̄_t the output) for a padded sequence of length 8 in a batch of T = 12: one direction, two."""
+    """Two maps of log10 ‖∂h̄_t/∂x_s‖ (h̄_t the output) for a padded sequence of length 8 in a batch of
+    T = 12: one direction, two."""
     fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.4), sharey=True)
     for ax, bidirectional in zip(axes, (False, True)):
         s = sensitivity("lstm", bidirectional)
@@ -88,7 +89,8 @@ def deep_padding_bias():
 
 @figure
 def deep_dropout_masks():
-    """Dropout masks on a state of H = 16 units over T = 24 steps: a new mask at every step, the same mask at every step."""
+    """Dropout masks on a state of H = 16 units over T = 24 steps: a new mask at every step, the same mask
+    at every step."""
     rng = np.random.default_rng(0)
     T, H, p = 24, 16, 0.3
     fresh = rng.random((H, T)) >= p  # Zaremba et al. 2014, on the connections between layers
