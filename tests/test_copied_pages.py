@@ -265,7 +265,8 @@ for unit in request["units"]:
                 defined.append((block, "this excerpt", {n for n in called if n in helpers}, block["embedded"]))
             else:
                 code = compile(text, name, "exec")
-                for function, top, names, calls in functions(symtable.symtable(text, name, "exec"), ast.parse(text, name)):
+                table, tree = symtable.symtable(text, name, "exec"), ast.parse(text, name)
+                for function, top, names, calls in functions(table, tree):
                     # Code the page writes must run whole; code embedded from the package
                     # must show the helpers it calls (its checks and plumbing are the package's).
                     embedded = block["package_names"].get(top)
@@ -340,8 +341,9 @@ def copied_pages(tmp_path_factory):
 
 def test_every_page_runs_as_copied(copied_pages):
     results, seconds = copied_pages
+    slowest = sorted(results.items(), key=lambda r: -r[1][1])[:4]
     print(f"\nRan the code of {len(results)} built pages in {seconds:.0f} s "
-          f"(slowest: {', '.join(f'/{p} {s:.0f} s' for p, (_, s) in sorted(results.items(), key=lambda r: -r[1][1])[:4])}).")
+          f"(slowest: {', '.join(f'/{p} {s:.0f} s' for p, (_, s) in slowest)}).")
     failures = [f"/{path} {failure}" for path, (page_failures, _) in results.items() for failure in page_failures]
     assert not failures, f"{len(failures)} failure(s) in the built pages:\n\n" + "\n\n".join(failures)
 

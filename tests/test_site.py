@@ -247,7 +247,8 @@ def test_internal_links_and_anchors_resolve_external_links_are_well_formed(sourc
             continue
         if parts.scheme or href.startswith("//"):
             continue  # mailto:, data: and the like
-        target = (SITE / unquote(parts.path).lstrip("/")) if href.startswith("/") else (source.parent / unquote(parts.path))
+        path = unquote(parts.path)
+        target = (SITE / path.lstrip("/")) if href.startswith("/") else (source.parent / path)
         target = target.resolve()
         if target.is_dir():
             target = target / "index.html"
