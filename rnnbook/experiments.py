@@ -70,6 +70,7 @@ def plain_settings(arguments):
 
     Called first thing in a ``run_*`` function, where ``locals()`` holds just the arguments.
 
+    >>> from rnnbook.experiments import plain_settings
     >>> plain_settings({"steps": 10, "temperatures": (0.5, 1.0), "progress": False})
     {'steps': 10, 'temperatures': [0.5, 1.0]}
     """
