@@ -580,15 +580,20 @@ def check_sine(result):
         _claim(final["rnn"] < 2 * gated, f"the Elman network stays close to the gated networks, {key}", final)
 
 
+LANGID_SMALL_GAP = 0.05  # "a few test sentences" of the langid page
+
+
 def check_langid(result):
     """The langid page: both models are far above chance (one half) after a few dozen steps,
-    and reading in order (the LSTM) adds to what the bag of characters sees."""
+    and the difference between the LSTM and the bag of characters is small (a few test
+    sentences, of either sign)."""
     for direction, run in result["runs"].items():
         early = max(e["test_accuracy"] for e in run["history"]["eval"] if e["step"] <= 100)
         _claim(early > 0.75, f"{direction} is far above chance after a few dozen steps",
                f"{early:.3f} at most by step 100")
     final = {d: run["final"]["test_accuracy"] for d, run in result["runs"].items()}
-    _claim(final["uni"] > final["bag"], "the LSTM adds to the bag of characters", final)
+    _claim(abs(final["uni"] - final["bag"]) < LANGID_SMALL_GAP,
+           f"the LSTM and the bag of characters differ by little (under {LANGID_SMALL_GAP})", final)
 
 
 def check_negation(result):
