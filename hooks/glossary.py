@@ -224,7 +224,9 @@ def on_page_markdown(markdown, page, config, files):
     name = stem(src)
     if name not in NO_TOOLTIPS and MARKER not in markdown:
         entries = _entries(docs_dir)
-        definitions = "\n".join(f"*[{form}]: {title}" for form, title in abbreviations(entries, language).items())
+        # One block each: in one block of hundreds of lines, every block processor would test
+        # what is left of it once per definition (quadratic; seconds per page).
+        definitions = "\n\n".join(f"*[{form}]: {title}" for form, title in abbreviations(entries, language).items())
         return f"{markdown.rstrip()}\n\n{definitions}\n"
     if MARKER in markdown:
         entries = _entries(docs_dir)
