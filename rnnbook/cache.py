@@ -55,12 +55,18 @@ def _module_name(path: Path) -> str:
     return ".".join((PACKAGE, *parts[: -1 if parts[-1] == "__init__" else None]))
 
 
-def _imports(name: str) -> set[str]:
+def _imports(name: str) -> frozenset[str]:
     """The modules named by the import statements of module ``name``, anywhere in its source."""
     path = module_path(name)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    return _imports_in(path.read_text(encoding="utf-8"), package)
+
+
+@functools.lru_cache(maxsize=None)
+def _imports_in(source: str, package: str) -> frozenset[str]:
+    """The modules that ``source``, a module of ``package``, imports (read once per text: a build asks often)."""
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
@@ -70,7 +76,7 @@ def _imports(name: str) -> set[str]:
                 base = f"{parent}.{node.module}" if node.module else parent
             found.add(base)
             found |= {f"{base}.{alias.name}" for alias in node.names}  # from rnnbook import rnn
-    return found
+    return frozenset(found)
 
 
 def modules_used(*names: str) -> list[str]:
