@@ -14,14 +14,11 @@ What depends on where the book is published comes from ``repo_url`` and
   publishing workflow keeps the built site (``.github/workflows/pages.yml``);
 * ``site_url`` set: the notebook opens with a link to its page in the book.
 
-Before any page is read, the labs of this build's lab pages are computed, two at
-a time in two processes, into the package's cache (``rnnbook.labs.precompute``):
-the notebooks, executed one after another, then read their results from it.
+Executing the notebooks, and caching what they show, is ``hooks/notebook_cache.py``.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -82,29 +79,6 @@ def _language(config) -> str:
 # nbconvert renders a Markdown cell's code block as <pre> without <code>; Material
 # gives a copy button only to pre > code, so add the <code> element.
 MARKDOWN_CODE = re.compile(r'(<div class="highlight"><pre>(?:<span></span>)?)(.*?)(</pre></div>)', re.S)
-
-
-def on_startup(command, dirty):
-    """Notebook kernels talk over local sockets (ipc), not TCP, where the platform has them.
-
-    mkdocs-jupyter executes each notebook in a kernel started by ``jupyter_client``, over
-    TCP by default, and the kernel then warns, once per notebook, that TCP is not
-    encrypted: noise a newcomer takes for an error. On one machine, Unix sockets in the
-    Jupyter runtime folder need no encryption, and the kernel does not warn.
-    """
-    if os.name == "posix":
-        from jupyter_client.connect import ConnectionFileMixin
-
-        ConnectionFileMixin.transport.default_value = "ipc"
-
-
-def on_files(files, config):
-    from rnnbook import labs
-
-    pages = {_book.stem(file.src_uri) for file in files
-             if file.src_uri.startswith("labs/") and file.src_uri.endswith(".md")}
-    labs.precompute(sorted(pages & set(labs.LABS)))
-    return files
 
 
 def on_page_content(content, page, config, files):

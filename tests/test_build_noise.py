@@ -11,8 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = """
 import sys
 sys.path.insert(0, "hooks")
-import notebooks
-notebooks.on_startup("build", False)
+import notebook_cache
+notebook_cache.local_kernels()
 import nbformat
 from nbclient import NotebookClient
 nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])

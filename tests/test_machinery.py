@@ -270,3 +270,55 @@ def test_twins_with_different_formulas_fail_parity_and_build(tmp_path):
     result = build(book)
     assert result.returncode != 0
     assert "index.md and index.en.md differ in equations" in result.stderr
+
+
+# A cell whose output differs at every run: the page shows whether the notebook ran again.
+CLOCK_NOTEBOOK = HEADER + """
+# Notebook
+
+```python
+import time
+
+import rnnbook.masking
+
+time.time_ns()
+```
+"""
+CLOCK = re.compile(r"\b\d{19}\b")
+
+
+def test_cached_pages_change_with_what_they_depend_on(tmp_path):
+    """Notebook pages and search entries are cached (hooks/notebook_cache.py, hooks/search_cache.py):
+    a second build reads them back, and an edit to anything they depend on shows on the page."""
+    book = make_book(tmp_path)
+    for name in ("labs/lab.md", "labs/lab.en.md"):
+        (book / "docs" / name).write_text(CLOCK_NOTEBOOK, encoding="utf-8")
+
+    def built():
+        result = build(book)
+        assert result.returncode == 0, result.stderr[-3000:]
+        pages = {page: (book / "site" / page / "index.html").read_text(encoding="utf-8")
+                 for page in ("", "labs/lab/", "en/labs/lab/")}
+        index = (book / "site" / "search" / "search_index.json").read_text(encoding="utf-8")
+        return CLOCK.findall(pages["labs/lab/"]), CLOCK.findall(pages["en/labs/lab/"]), pages[""], index
+
+    def edit(path, old, new):
+        text = path.read_text(encoding="utf-8")
+        assert old in text, (path, old)
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    italian, english, _, _ = built()
+    assert len(italian) == len(english) == 1
+    # A module the notebook does not import: nothing runs again.
+    (book / "rnnbook" / "xlstm.py").write_text((book / "rnnbook" / "xlstm.py").read_text() + "\n# edited\n")
+    assert built()[:2] == (italian, english)
+    # A module the notebook imports, and the function a page embeds: both pages change.
+    edit(book / "rnnbook" / "masking.py", '"""', '"""Edited. ')
+    edit(book / "rnnbook" / "rnn.py", "def step(x, state, params):", "def step(x, state, params):  # edited_marker")
+    italian2, english2, home, index = built()
+    assert italian2 != italian and english2 != english
+    assert "edited_marker" in home and "edited_marker" in index
+    # A notebook's own cell, in one language: that page runs again, its twin is read back.
+    edit(book / "docs" / "labs" / "lab.md", "time.time_ns()", "time.time_ns() + 0")
+    italian3, english3, _, _ = built()
+    assert italian3 != italian2 and english3 == english2
