@@ -335,7 +335,7 @@ class RecallData(NamedTuple):
 
 
 def associative_recall(seq_len, batch_size, rng=None, *, n_pairs=4, n_keys=8, n_values=8, dtype=np.float32):
-    """Multi-query associative recall (Arora et al. 2023, "Zoology", §3): the value of each key, when asked.
+    """Multi-query associative recall (MQAR, Arora et al. 2023, "Zoology"): the value of each key, when asked.
 
     Symbols are 0 (noise), 1..K (keys) and K + 1..K + V (values). The input opens
     with P key-value pairs ``k_1 v_1 ... k_P v_P`` (P distinct keys, P distinct
@@ -343,9 +343,11 @@ def associative_recall(seq_len, batch_size, rng=None, *, n_pairs=4, n_keys=8, n_
     each of the P keys comes back once, at random distinct steps in random order.
     The target at a returning key is its value; everywhere else ``IGNORE``. A model
     must bind each key to the value that followed it and keep all P bindings until
-    asked. Zoology's generator (``multiquery_ar``) draws the positions of the queries
-    from a power law that favours short gaps and can fill the other steps with random
-    symbols; here the positions are uniform and the other steps are the noise symbol.
+    asked. The authors' generator (``multiquery_ar`` in HazyResearch/zoology) lays
+    out the sequence the same way, keys and values from disjoint symbols, but draws
+    the positions of the queries from a power law that favours short gaps and by
+    default fills the other steps with random symbols; here the positions are
+    uniform and the other steps are the noise symbol.
 
     Args:
         seq_len: L, the steps after the pairs (at least ``n_pairs``).
