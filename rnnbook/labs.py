@@ -472,7 +472,7 @@ def scan_lab(*, lengths=(128, 512, 2048, 8192), widths=(1, 64, 1024), repeat=3, 
 
 
 @memoize
-def ssm_lab(*, seq_len=32, n_copy=4, n_symbols=8, steps=(("s6", 300), ("lti", 300), ("mlstm", 300), ("lstm", 300)),
+def ssm_lab(*, seq_len=32, n_copy=4, n_symbols=8, steps=(("s6", 250), ("lti", 250), ("mlstm", 250), ("lstm", 250)),
             recall_len=8, n_pairs=2, n_keys=4, n_values=4,
             recall_steps=(("s6", 500), ("lti", 500), ("mlstm", 500), ("lstm", 500)),
             lengths=(16, 32, 64, 128), recall_lengths=(8, 16, 32, 64), hidden=32, batch_size=32, lr=1e-2,
