@@ -681,7 +681,7 @@ def check_scan(result):
 
 
 # Gu & Dao (2023), "Mamba: linear-time sequence modeling with selective state spaces", arXiv:2312.00752v2,
-# Table 1 (§4.1.1, p. 11): selective copying, accuracy (%) of two-layer networks, by architecture
+# Table 1 (§4.1.1, p. 11 of the PDF): selective copying, accuracy (%) of two-layer networks, by architecture
 # (the block around the sequence layer) and inner sequence layer; App. E.1: sequences of length 4096,
 # 16 tokens (the noise token included), 16 data tokens to memorise, model dimension 64, 400K steps
 # at learning rate 1e-4 with batch 64. The only place where the book types these numbers.
