@@ -122,6 +122,9 @@ HELP = {
     "ssm": {"seq_len": "sequence length T: the symbols to copy are scattered in it among noise",
             "model": "the residual layers (--num-layers): LSTM, time-invariant SSM (lti), "
                      "selective SSM (s6) or mLSTM"},
+    "recall": {"seq_len": "steps after the key-value pairs: each key comes back once among them",
+               "model": "the residual layers (--num-layers): LSTM, time-invariant SSM (lti), "
+                        "selective SSM (s6) or mLSTM"},
 }
 
 

@@ -11,7 +11,7 @@ labs (:mod:`rnnbook.labs`) call these functions and read ``metrics``.
 
 >>> from rnnbook.experiments import EXPERIMENTS
 >>> sorted(EXPERIMENTS)
-['adding', 'charlm', 'dates', 'langid', 'negation', 'numbers', 'reber', 'scan', 'sine', 'ssm']
+['adding', 'charlm', 'dates', 'langid', 'negation', 'numbers', 'reber', 'recall', 'scan', 'sine', 'ssm']
 """
 
 from __future__ import annotations
@@ -539,34 +539,56 @@ def run_langid(*, model="lstm", direction="uni", docs=None, steps=400, hidden=32
         lines={"chance": 0.5}, mistakes=mistakes, test_size=test_size)
 
 
+def _answer_accuracy(net, data, device):
+    """The fraction of answer steps (targets not ``tasks.IGNORE``) where ``net``'s top class is right."""
+    answer = data.ys != tasks.IGNORE
+    return float((predict(net, data, device).argmax(-1) == data.ys)[answer].mean())
+
+
+def _fit_answers(make, *, model, seq_len, lengths, steps, hidden, num_layers, lr, batch_size, clip, eval_every,
+                 test_size, seed, device, progress, desc):
+    """Train a :class:`~rnnbook.torch_ssm.SequenceModel` on batches ``make(seq_len, batch, rng)``.
+
+    The metric is the accuracy on the answer steps of ``test_size`` test sequences;
+    after training the same network is tested on ``test_size`` sequences of each
+    length in ``lengths`` (it is a recurrence: any length runs).
+
+    Returns:
+        ``(history, by_length)``, ``by_length`` ``{"seq_len": [...], "token_accuracy": [...]}``.
+    """
+    seed_everything(seed)
+    train_rng, test_rng = _data_rngs(seed)
+    test = make(seq_len, test_size, test_rng)
+    V = test.xs.shape[-1]
+    net = SequenceModel(V, hidden, V, cell=model, num_layers=num_layers)
+    batches = (make(seq_len, batch_size, train_rng) for _ in itertools.count())
+    history = train(net, batches, sequence_cross_entropy, steps=steps, lr=lr, clip=clip,
+                    evaluate=lambda m: {"token_accuracy": _answer_accuracy(m, test, device)},
+                    eval_every=eval_every, device=device, progress=progress, desc=desc)
+    length_rng = np.random.default_rng([seed, 2])
+    accuracy = [_answer_accuracy(net, make(T, test_size, length_rng), device) for T in lengths]
+    return history, {"seq_len": list(lengths), "token_accuracy": accuracy}
+
+
 def run_ssm(*, model="s6", seq_len=64, n_copy=4, n_symbols=8, steps=1500, hidden=64, num_layers=2, lr=3e-3,
-            batch_size=32, clip=1.0, eval_every=100, test_size=500, seed=0, device="cpu", progress=True):
+            batch_size=32, clip=1.0, eval_every=100, test_size=500, lengths=(), seed=0, device="cpu",
+            progress=True):
     """Selective copying (Gu & Dao 2023): ``n_copy`` symbols scattered in ``seq_len`` noise steps.
 
     ``model`` is "lstm", "lti" (a time-invariant diagonal SSM), "s6" (the selective
     SSM) or "mlstm", each as two residual layers of :class:`rnnbook.torch_ssm.SequenceModel`.
     The metric is the fraction of answer tokens right; chance is 1 / ``n_symbols``.
+    The trained network is also tested at each sequence length in ``lengths``.
     """
     settings = plain_settings(locals())
-    seed_everything(seed)
-    train_rng, test_rng = _data_rngs(seed)
 
-    def make(batch, rng):
-        return tasks.selective_copying(seq_len, batch, rng, n_symbols=n_symbols, n_copy=n_copy)
+    def make(T, batch, rng):
+        return tasks.selective_copying(T, batch, rng, n_symbols=n_symbols, n_copy=n_copy)
 
-    test = make(test_size, test_rng)
-    V = test.xs.shape[-1]
-    net = SequenceModel(V, hidden, V, cell=model, num_layers=num_layers)
-    answer = test.ys != tasks.IGNORE
-
-    def evaluate(m):
-        right = predict(m, test, device).argmax(-1) == test.ys
-        return {"token_accuracy": float(right[answer].mean())}
-
-    batches = (make(batch_size, train_rng) for _ in itertools.count())
-    history = train(net, batches, sequence_cross_entropy, steps=steps, lr=lr, clip=clip, evaluate=evaluate,
-                    eval_every=eval_every, device=device, progress=progress,
-                    desc=f"selective copying {model} T={seq_len}")
+    history, by_length = _fit_answers(
+        make, model=model, seq_len=seq_len, lengths=lengths, steps=steps, hidden=hidden, num_layers=num_layers,
+        lr=lr, batch_size=batch_size, clip=clip, eval_every=eval_every, test_size=test_size, seed=seed,
+        device=device, progress=progress, desc=f"selective copying {model} T={seq_len}")
     final = history["eval"][-1]["token_accuracy"]
     chance = 1 / n_symbols
     metrics = {"token_accuracy": final, "chance": chance}
@@ -574,7 +596,37 @@ def run_ssm(*, model="s6", seq_len=64, n_copy=4, n_symbols=8, steps=1500, hidden
     return _result(
         "ssm", f"Selective copying, {model.upper()}, {n_copy} of {n_symbols} symbols in T = {seq_len}", settings,
         history, metric="token_accuracy", log_metric=False, metrics=metrics, summary=summary,
-        passed=final > 0.9, lines={"chance": chance})
+        passed=final > 0.9, lines={"chance": chance}, by_length=by_length)
+
+
+def run_recall(*, model="s6", seq_len=64, n_pairs=8, n_keys=16, n_values=16, steps=1500, hidden=64, num_layers=2,
+               lr=3e-3, batch_size=32, clip=1.0, eval_every=100, test_size=500, lengths=(), seed=0,
+               device="cpu", progress=True):
+    """Multi-query associative recall (Arora et al. 2023): ``n_pairs`` key-value pairs, then the keys again.
+
+    The keys come back one by one among ``seq_len`` noise steps
+    (:func:`rnnbook.tasks.associative_recall`); the answer is the value that
+    followed each key. Models as in :func:`run_ssm`. Chance is 1 / ``n_values``;
+    guessing one of the values seen in the sequence gives 1 / ``n_pairs``, the higher line.
+    """
+    settings = plain_settings(locals())
+
+    def make(T, batch, rng):
+        return tasks.associative_recall(T, batch, rng, n_pairs=n_pairs, n_keys=n_keys, n_values=n_values)
+
+    history, by_length = _fit_answers(
+        make, model=model, seq_len=seq_len, lengths=lengths, steps=steps, hidden=hidden, num_layers=num_layers,
+        lr=lr, batch_size=batch_size, clip=clip, eval_every=eval_every, test_size=test_size, seed=seed,
+        device=device, progress=progress, desc=f"associative recall {model} T={seq_len}")
+    final = history["eval"][-1]["token_accuracy"]
+    chance, seen = 1 / n_values, 1 / n_pairs
+    metrics = {"token_accuracy": final, "chance": chance, "guess_a_seen_value": seen}
+    summary = {f"answers right ({test_size} sequences)": f"{final:.1%}", "chance": f"{chance:.1%}",
+               "guessing one of the values seen": f"{seen:.1%}"}
+    return _result(
+        "recall", f"Associative recall, {model.upper()}, {n_pairs} pairs, then T = {seq_len}", settings,
+        history, metric="token_accuracy", log_metric=False, metrics=metrics, summary=summary,
+        passed=final > 0.9, lines={"chance": chance, "a value seen": seen}, by_length=by_length)
 
 
 @dataclass(frozen=True)
@@ -614,6 +666,9 @@ EXPERIMENTS = {e.name: e for e in (
                "numbers spelled in words to digits, with or without attention: accuracy per length"),
     Experiment("ssm", run_ssm,
                "selective copying (Gu & Dao 2023): LSTM, time-invariant SSM, selective SSM (Mamba's S6), mLSTM",
+               models=SSM_CELLS),
+    Experiment("recall", run_recall,
+               "multi-query associative recall (Arora et al. 2023): the same four models as ssm",
                models=SSM_CELLS),
 )}
 

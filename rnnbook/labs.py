@@ -22,8 +22,8 @@ table or a plot:
 * :func:`seq2seq_lab`: encoder–decoders on dates and on numbers spelled in words;
 * :func:`scan_lab`: the parallel scan against the loop, then minGRU against the LSTM
   on the adding problem at a length where the LSTM stays on its plateau;
-* :func:`ssm_lab`: selective copying with an LSTM, a time-invariant SSM, the selective
-  SSM of Mamba and the mLSTM.
+* :func:`ssm_lab`: selective copying and associative recall with an LSTM, a time-invariant
+  SSM, the selective SSM of Mamba and the mLSTM, and their accuracy at other lengths.
 
 Each lab runs the ``run_*`` functions of :mod:`rnnbook.experiments`, the same code as
 ``rnnbook run NAME``, and reads the numbers they return (``metrics``, ``history``).
@@ -45,13 +45,13 @@ from . import bench_scan, bptt, corpus, layers, optim, rnn, tasks
 from ._validate import check_int
 from .cache import memoize
 from .experiments import (ADDING_PASS_MSE, HS_STOP_MSE, HS_TOLERANCE, plain_settings, run_adding,
-                          run_charlm, run_dates, run_langid, run_negation, run_numbers, run_reber, run_scan,
-                          run_sine, run_ssm)
+                          run_charlm, run_dates, run_langid, run_negation, run_numbers, run_reber, run_recall,
+                          run_scan, run_sine, run_ssm)
 from .threads import ONE_BLAS_THREAD, environment, torch_threads
 
 __all__ = ["adding_lab", "charlm_lab", "charlm_lab_for_text", "book_text_digest", "numpy_char_rnn",
            "reber_lab", "sine_lab", "langid_lab", "langid_lab_for_text", "negation_lab", "seq2seq_lab",
-           "scan_lab", "ssm_lab",
+           "scan_lab", "ssm_lab", "MAMBA_SELECTIVE_COPYING", "selective_copying_rows",
            "LABS",
            "is_cached", "precompute", "markdown_table",
            "check_adding", "check_charlm", "check_reber", "check_sine", "check_langid", "check_negation",
@@ -472,24 +472,39 @@ def scan_lab(*, lengths=(128, 512, 2048, 8192), widths=(1, 64, 1024), repeat=3, 
 
 
 @memoize
-def ssm_lab(*, seq_len=32, n_copy=4, n_symbols=8, steps=(("s6", 300), ("lti", 300), ("mlstm", 300), ("lstm", 300)),
-            hidden=32, batch_size=32, lr=1e-2, eval_every=50, test_size=200, seed=0):
-    """Selective copying at T = ``seq_len``: the four models of :func:`~rnnbook.experiments.run_ssm`.
+def ssm_lab(*, seq_len=32, n_copy=4, n_symbols=8, steps=(("s6", 250), ("lti", 250), ("mlstm", 250), ("lstm", 250)),
+            recall_len=8, n_pairs=2, n_keys=4, n_values=4,
+            recall_steps=(("s6", 500), ("lti", 500), ("mlstm", 500), ("lstm", 500)),
+            lengths=(16, 32, 64, 128), recall_lengths=(8, 16, 32, 64), hidden=32, batch_size=32, lr=1e-2,
+            eval_every=50, test_size=200, seed=0):
+    """Selective copying and associative recall: the four models of :func:`~rnnbook.experiments.run_ssm`.
 
-    Same data, seed and settings for every model; each trains for its number of steps.
+    Selective copying at T = ``seq_len`` (:func:`~rnnbook.experiments.run_ssm`), then
+    multi-query associative recall with ``n_pairs`` pairs and ``recall_len`` steps after
+    them (:func:`~rnnbook.experiments.run_recall`). Same seed and settings for every model;
+    each trains for its number of steps, then is tested at each length of ``lengths``
+    (copying) or ``recall_lengths`` (recall) without further training.
 
     Returns:
-        ``{"settings", "chance", "runs": {model: curve}}``, a curve as in :func:`adding_lab`,
-        with ``seconds`` of training.
+        ``{"settings", "chance", "runs": {model: curve}, "recall": {"chance", "seen", "runs"}}``,
+        a curve as in :func:`adding_lab`, with ``seconds`` of training and ``by_length``
+        (``{"seq_len": [...], "token_accuracy": [...]}``); ``seen`` is the accuracy of
+        guessing one of the values seen in the sequence, 1 / ``n_pairs``.
     """
-    common = dict(seq_len=seq_len, n_copy=n_copy, n_symbols=n_symbols, hidden=hidden, batch_size=batch_size,
-                  lr=lr, eval_every=eval_every, test_size=test_size, seed=seed, progress=False)
-    runs = {}
+    settings = plain_settings(locals() | {"steps": dict(steps), "recall_steps": dict(recall_steps)})
+    common = dict(hidden=hidden, batch_size=batch_size, lr=lr, eval_every=eval_every, test_size=test_size,
+                  seed=seed, progress=False)
+    copying = dict(seq_len=seq_len, n_copy=n_copy, n_symbols=n_symbols, lengths=lengths)
+    recall = dict(seq_len=recall_len, n_pairs=n_pairs, n_keys=n_keys, n_values=n_values, lengths=recall_lengths)
+
+    def curve(result):
+        return _curve(result) | {"seconds": result["seconds"], "by_length": result["by_length"]}
+
     with torch_threads(1):
-        for model, n in steps:
-            result = run_ssm(model=model, steps=n, **common)
-            runs[model] = _curve(result) | {"seconds": result["seconds"]}
-    return {"settings": plain_settings(common | {"steps": dict(steps)}), "chance": 1 / n_symbols, "runs": runs}
+        runs = {model: curve(run_ssm(model=model, steps=n, **copying, **common)) for model, n in steps}
+        recall_runs = {model: curve(run_recall(model=model, steps=n, **recall, **common)) for model, n in recall_steps}
+    return {"settings": settings, "chance": 1 / n_symbols, "runs": runs,
+            "recall": {"chance": 1 / n_values, "seen": 1 / n_pairs, "runs": recall_runs}}
 
 
 # ---------------------------------------------------------------------------
@@ -665,12 +680,65 @@ def check_scan(result):
 
 
 
+# Gu & Dao (2023), "Mamba: linear-time sequence modeling with selective state spaces", arXiv:2312.00752v2,
+# Table 1 (§4.1.1, p. 11 of the PDF): selective copying, accuracy (%) of two-layer networks, by architecture
+# (the block around the sequence layer) and inner sequence layer; App. E.1: sequences of length 4096,
+# 16 tokens (the noise token included), 16 data tokens to memorise, model dimension 64, 400K steps
+# at learning rate 1e-4 with batch 64. The only place where the book types these numbers.
+MAMBA_SELECTIVE_COPYING = (  # (model, architecture, layer, accuracy %)
+    ("S4", "No gate", "S4", 18.3),
+    ("-", "No gate", "S6", 97.0),
+    ("H3", "H3", "S4", 57.0),
+    ("Hyena", "H3", "Hyena", 30.1),
+    ("-", "H3", "S6", 99.7),
+    ("-", "Mamba", "S4", 56.4),
+    ("-", "Mamba", "Hyena", 28.4),
+    ("Mamba", "Mamba", "S6", 99.8),
+)
+MAMBA_SELECTIVE_COPYING_SETTING = {"seq_len": 4096, "n_copy": 16, "steps": 400_000}  # App. E.1
+
+
+OUR_LAYERS = {"s6": "S6", "lti": "LTI", "mlstm": "mLSTM", "lstm": "LSTM"}  # the lab's cells, by name
+
+
+def selective_copying_rows(result):
+    """Gu & Dao's Table 1 (:data:`MAMBA_SELECTIVE_COPYING`) and this lab's networks, one row each.
+
+    A row is ``[source, model, architecture, layer, T, symbols to copy, steps, accuracy]``,
+    the accuracy a fraction. The published rows have source ``"Gu & Dao (2023)"``, the
+    table's model name (``"-"`` where it gives none) and the setting of their App. E.1;
+    the lab's rows (from ``result`` of :func:`ssm_lab`) have source ``"lab"``, the cell's
+    name as model and architecture ``None`` (the page names the lab's residual blocks in
+    its language).
+
+    >>> from rnnbook.labs import selective_copying_rows
+    >>> run = {"final": {"step": 300, "token_accuracy": 0.5}}
+    >>> rows = selective_copying_rows({"settings": {"seq_len": 32, "n_copy": 4}, "runs": {"s6": run}})
+    >>> rows[0]
+    ['Gu & Dao (2023)', 'S4', 'No gate', 'S4', 4096, 16, 400000, 0.183]
+    >>> rows[-1]
+    ['lab', 's6', None, 'S6', 32, 4, 300, 0.5]
+    """
+    published = [MAMBA_SELECTIVE_COPYING_SETTING[key] for key in ("seq_len", "n_copy", "steps")]
+    rows = [["Gu & Dao (2023)", model, arch, layer, *published, round(accuracy / 100, 4)]
+            for model, arch, layer, accuracy in MAMBA_SELECTIVE_COPYING]
+    ours = result["settings"]
+    rows += [["lab", model, None, OUR_LAYERS[model], ours["seq_len"], ours["n_copy"], run["final"]["step"],
+              run["final"]["token_accuracy"]] for model, run in result["runs"].items()]
+    return rows
+
+
 SSM_VISIBLE_GAP = 0.15  # "visible distance" between two accuracy curves on the ssm page: 15 points
+SSM_NEAR = 0.1  # "near" a line on the ssm page: within 10 points
 
 
 def check_ssm(result):
-    """The ssm page: the time-invariant SSM learns something (well above chance) but stays visibly
-    below the selective SSM; the mLSTM gets there too, by a different road; the LSTM stays near chance."""
+    """The ssm page. Selective copying: the time-invariant SSM learns something (well above chance)
+    but stays visibly below the selective SSM; the mLSTM gets there too, by a different road; the
+    LSTM stays near chance; at the longest length tested the time-invariant SSM falls and the
+    selective SSM and the mLSTM stay visibly above it. Associative recall: the selective SSM and
+    the mLSTM go visibly above the line of guessing one of the values seen, also at the longest
+    length; the time-invariant SSM and the LSTM stay near that line."""
     accuracy = {m: run["final"]["token_accuracy"] for m, run in result["runs"].items()}
     chance = result["chance"]
     _claim(accuracy["lti"] > 2 * chance, f"the time-invariant SSM learns something (chance {chance:.3f})",
@@ -680,6 +748,22 @@ def check_ssm(result):
     _claim(accuracy["mlstm"] > accuracy["lti"] + SSM_VISIBLE_GAP,
            "the mLSTM gets there too, visibly above the time-invariant SSM", accuracy)
     _claim(accuracy["lstm"] < 1.5 * chance, f"the LSTM stays near chance {chance:.3f}", accuracy)
+    longest = {m: run["by_length"]["token_accuracy"][-1] for m, run in result["runs"].items()}
+    _claim(longest["lti"] < accuracy["lti"], "the time-invariant SSM falls at the longest length",
+           f"{longest['lti']:.3f} against {accuracy['lti']:.3f} at the training length")
+    _claim(min(longest["s6"], longest["mlstm"]) > longest["lti"] + SSM_VISIBLE_GAP,
+           "at the longest length the selective SSM and the mLSTM stay visibly above the time-invariant SSM",
+           longest)
+    recall, seen = result["recall"]["runs"], result["recall"]["seen"]
+    for model in ("s6", "mlstm"):
+        reached = (recall[model]["final"]["token_accuracy"], recall[model]["by_length"]["token_accuracy"][-1])
+        _claim(min(reached) > seen + SSM_VISIBLE_GAP,
+               f"on recall {model} goes visibly above the line of a seen value {seen:.3f}, also at the longest length",
+               reached)
+    stuck = {m: recall[m]["final"]["token_accuracy"] for m in ("lti", "lstm")}
+    _claim(all(abs(v - seen) < SSM_NEAR for v in stuck.values()),
+           f"on recall the time-invariant SSM and the LSTM stay near the line of a seen value {seen:.3f}", stuck)
+
 
 # ---------------------------------------------------------------------------
 # All the labs at once, before the book is built

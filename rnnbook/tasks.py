@@ -1,4 +1,4 @@
-"""Synthetic sequence tasks for the labs: adding problem, copy task, embedded Reber, noisy sine.
+"""Synthetic sequence tasks for the labs: adding, copying, selective copying, recall, Reber, noisy sine.
 
 Every generator takes a seeded ``rng`` (None, an int seed or a numpy Generator) and
 returns numpy arrays laid out **time-major**, like PyTorch's recurrent layers:
@@ -325,6 +325,67 @@ def selective_copying(seq_len, batch_size, rng=None, *, n_symbols=8, n_copy=4, d
     ys = np.full_like(tokens, IGNORE)
     ys[L:] = data
     return CopyData(one_hot(tokens, S + 2, dtype=dtype), ys)
+
+
+class RecallData(NamedTuple):
+    """A batch of associative recall: ``xs`` (2P + L, B, 1 + K + V) one-hot float, ``ys`` (2P + L, B) int64."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+
+
+def associative_recall(seq_len, batch_size, rng=None, *, n_pairs=4, n_keys=8, n_values=8, dtype=np.float32):
+    """Multi-query associative recall (MQAR, Arora et al. 2023, "Zoology"): the value of each key, when asked.
+
+    Symbols are 0 (noise), 1..K (keys) and K + 1..K + V (values). The input opens
+    with P key-value pairs ``k_1 v_1 ... k_P v_P`` (P distinct keys, P distinct
+    values, drawn without replacement), then ``seq_len`` steps of noise in which
+    each of the P keys comes back once, at random distinct steps in random order.
+    The target at a returning key is its value; everywhere else ``IGNORE``. A model
+    must bind each key to the value that followed it and keep all P bindings until
+    asked. The authors' generator (``multiquery_ar`` in HazyResearch/zoology) lays
+    out the sequence the same way, keys and values from disjoint symbols, but draws
+    the positions of the queries from a power law that favours short gaps and by
+    default fills the other steps with random symbols; here the positions are
+    uniform and the other steps are the noise symbol.
+
+    Args:
+        seq_len: L, the steps after the pairs (at least ``n_pairs``).
+        batch_size: B.
+        rng: None, an int seed or a numpy Generator.
+        n_pairs: P, the key-value pairs of each sequence (at most K and V).
+        n_keys: K, the key symbols.
+        n_values: V, the value symbols.
+        dtype: dtype of the one-hot inputs.
+
+    Returns:
+        ``RecallData(xs (2P + L, B, 1 + K + V), ys (2P + L, B))``.
+
+    >>> from rnnbook.tasks import associative_recall
+    >>> d = associative_recall(5, 1, rng=0, n_pairs=2, n_keys=3, n_values=3)
+    >>> d.xs.argmax(-1)[:, 0].tolist()      # keys 1..3, values 4..6, noise 0
+    [3, 4, 2, 5, 3, 0, 2, 0, 0]
+    >>> d.ys[:, 0].tolist()                 # 3 was followed by 4, 2 by 5
+    [-100, -100, -100, -100, 4, -100, 5, -100, -100]
+    """
+    L = check_int("seq_len", seq_len, minimum=1)
+    B = check_int("batch_size", batch_size, minimum=1)
+    K = check_int("n_keys", n_keys, minimum=1)
+    V = check_int("n_values", n_values, minimum=1)
+    P = check_int("n_pairs", n_pairs, minimum=1)
+    if P > min(K, V, L):
+        raise ValueError(f"n_pairs: expected at most n_keys, n_values and seq_len ({K}, {V}, {L}), got {P}")
+    rng = as_rng(rng)
+    keys = np.argsort(rng.random((K, B)), axis=0)[:P] + 1  # (P, B): P distinct keys per sequence
+    values = np.argsort(rng.random((V, B)), axis=0)[:P] + K + 1
+    tokens = np.full((2 * P + L, B), BLANK, dtype=np.int64)
+    tokens[0 : 2 * P : 2], tokens[1 : 2 * P : 2] = keys, values
+    asked_at = 2 * P + np.sort(np.argsort(rng.random((L, B)), axis=0)[:P], axis=0)  # P distinct steps
+    order = np.argsort(rng.random((P, B)), axis=0)  # which pair is asked at each of those steps
+    np.put_along_axis(tokens, asked_at, np.take_along_axis(keys, order, axis=0), axis=0)
+    ys = np.full_like(tokens, IGNORE)
+    np.put_along_axis(ys, asked_at, np.take_along_axis(values, order, axis=0), axis=0)
+    return RecallData(one_hot(tokens, 1 + K + V, dtype=dtype), ys)
 
 
 

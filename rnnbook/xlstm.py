@@ -381,8 +381,11 @@ def mlstm_forward(xs, params, *, forget="exp", mode="parallel"):
         ĩ_t = w_iᵀ x_t + b_i,  f̃_t = w_fᵀ x_t + b_f,  o_t = σ(W_o x_t + b_o),
         h_t = o_t ⊙ h̃_t.
 
-    The key is scaled by 1/√K, K its size, as in the paper (the d of its
-    equations); biases of the query, key and value are left out.
+    The key is scaled by 1/√K, K its size (the d of the paper's equations), as in
+    the authors' reference code (NX-AI/xlstm, ``xlstm/blocks/mlstm/backends.py``,
+    ``k / sqrt(DH)``); secondary sources place it in the paper's key input, §2.3,
+    which we could not check in the paper itself. Biases of the query, key and
+    value are left out.
 
     Returns:
         hs: (T, B, V); cache for :func:`mlstm_backward`.

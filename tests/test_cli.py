@@ -224,6 +224,7 @@ ONE_STEP = [
     ("langid", {}), ("langid", {"direction": "bag"}),
     ("dates", {"test_size": 50}), ("numbers", {}), ("numbers", {"attention": "none"}),
     ("ssm", {}), ("ssm", {"model": "lti"}), ("ssm", {"model": "mlstm"}),
+    ("recall", {}), ("recall", {"model": "mlstm"}), ("recall", {"model": "lstm"}),
 ]
 
 
@@ -260,6 +261,7 @@ TINY_FOR = {
     "dates": ["--test-size", "3", "--batch-size", "2", "--hidden", "4", "--beam-size", "2"],
     "numbers": ["--test-size", "4", "--batch-size", "2", "--hidden", "4", "--max-digits", "6"],
     "ssm": ["--seq-len", "12", "--test-size", "4", "--batch-size", "2", "--hidden", "4"],
+    "recall": ["--seq-len", "12", "--test-size", "4", "--batch-size", "2", "--hidden", "4"],
 }
 
 

@@ -102,14 +102,34 @@ def test_scan_lab_times_both_libraries_and_trains_each_model(own_cache):
     assert len(cached(own_cache, "scan_lab")) == 1
 
 
-def test_ssm_lab_trains_each_model_on_selective_copying(own_cache):
-    kwargs = dict(seq_len=6, n_copy=2, steps=(("s6", 3), ("lti", 2), ("mlstm", 2), ("lstm", 2)), hidden=4,
-                  batch_size=4, eval_every=2, test_size=8)
+def test_ssm_lab_trains_each_model_on_copying_and_recall(own_cache):
+    tiny = (("s6", 3), ("lti", 2), ("mlstm", 2), ("lstm", 2))
+    kwargs = dict(seq_len=6, n_copy=2, steps=tiny, recall_len=4, recall_steps=tiny, lengths=(6, 9),
+                  recall_lengths=(4, 5, 7), hidden=4, batch_size=4, eval_every=2, test_size=8)
     result = labs.ssm_lab(**kwargs)
     assert list(result["runs"]) == ["s6", "lti", "mlstm", "lstm"] and result["chance"] == pytest.approx(1 / 8)
-    assert result["runs"]["s6"]["final"]["step"] == 3
-    assert all(0 <= r["final"]["token_accuracy"] <= 1 for r in result["runs"].values())
+    assert list(result["recall"]["runs"]) == ["s6", "lti", "mlstm", "lstm"]
+    assert result["recall"]["chance"] == pytest.approx(1 / 4) and result["recall"]["seen"] == pytest.approx(1 / 2)
+    assert result["runs"]["s6"]["final"]["step"] == 3 and result["recall"]["runs"]["s6"]["final"]["step"] == 3
+    for runs, lengths in ((result["runs"], [6, 9]), (result["recall"]["runs"], [4, 5, 7])):
+        assert all(0 <= r["final"]["token_accuracy"] <= 1 for r in runs.values())
+        assert all(r["by_length"]["seq_len"] == lengths and len(r["by_length"]["token_accuracy"]) == len(lengths)
+                   for r in runs.values())
     assert len(cached(own_cache, "ssm_lab")) == 1
+
+
+def test_the_published_selective_copying_table_renders_beside_ours():
+    run = {"final": {"step": 300, "token_accuracy": 0.625}}
+    rows = labs.selective_copying_rows({"settings": {"seq_len": 32, "n_copy": 4}, "runs": {"s6": run, "lti": run}})
+    assert len(rows) == len(labs.MAMBA_SELECTIVE_COPYING) + 2
+    table = labs.markdown_table(["source", "model", "arch.", "layer", "T", "copied", "steps", "accuracy"],
+                                [[*row[:-1], f"{row[-1]:.1%}"] for row in rows])
+    lines = table.splitlines()
+    assert len(lines) == 2 + len(rows) and all(line.count("|") == 9 for line in lines)
+    published = [line for line in lines if line.startswith("| Gu & Dao (2023) |")]
+    assert [line.rsplit("|", 2)[1].strip() for line in published] == [
+        f"{accuracy:.1f}%" for *_, accuracy in labs.MAMBA_SELECTIVE_COPYING]
+    assert lines[-1] == "| lab | lti | None | LTI | 32 | 4 | 300 | 62.5% |"
 
 
 def _tiny_docs(folder, words):
@@ -513,16 +533,26 @@ def test_scan_conclusions_are_checked(contradiction, claim):
         labs.check_scan(_scan_result(**contradiction))
 
 
-def _ssm_result(s6=0.72, lti=0.42, mlstm=0.82, lstm=0.13):
-    runs = {m: {"final": {"step": 300, "token_accuracy": v}}
-            for m, v in (("s6", s6), ("lti", lti), ("mlstm", mlstm), ("lstm", lstm))}
-    return {"chance": 1 / 8, "runs": runs}
+def _ssm_result(s6=0.72, lti=0.42, mlstm=0.82, lstm=0.13, lti_longest=0.16, s6_longest=0.59,
+                recall=(0.97, 0.49, 0.89, 0.5), recall_longest=(0.88, 0.54, 0.9, 0.48)):
+    names = ("s6", "lti", "mlstm", "lstm")
+    runs = {m: {"final": {"step": 300, "token_accuracy": v}, "by_length": {"token_accuracy": [v, longest]}}
+            for m, v, longest in zip(names, (s6, lti, mlstm, lstm), (s6_longest, lti_longest, 0.77, 0.12))}
+    recall_runs = {m: {"final": {"step": 500, "token_accuracy": v}, "by_length": {"token_accuracy": [v, longest]}}
+                   for m, v, longest in zip(names, recall, recall_longest)}
+    return {"chance": 1 / 8, "runs": runs, "recall": {"chance": 1 / 4, "seen": 1 / 2, "runs": recall_runs}}
 
 
 @pytest.mark.parametrize("contradiction, claim", [
-    (dict(lti=0.2, s6=0.9, mlstm=0.9), "time-invariant SSM learns something"),
+    (dict(lti=0.2, s6=0.9, mlstm=0.9, lti_longest=0.1), "time-invariant SSM learns something"),
     (dict(s6=0.5), "selective SSM stays visibly above"), (dict(lti=0.7), "selective SSM stays visibly above"),
     (dict(mlstm=0.45), "mLSTM gets there too"), (dict(lstm=0.4), "LSTM stays near chance"),
+    (dict(lti_longest=0.5), "time-invariant SSM falls at the longest length"),
+    (dict(s6_longest=0.25), "at the longest length the selective SSM and the mLSTM stay visibly above"),
+    (dict(recall=(0.6, 0.49, 0.89, 0.5)), "on recall s6 goes visibly above"),
+    (dict(recall_longest=(0.88, 0.54, 0.55, 0.48)), "on recall mlstm goes visibly above"),
+    (dict(recall=(0.97, 0.7, 0.89, 0.5)), "time-invariant SSM and the LSTM stay near"),
+    (dict(recall=(0.97, 0.49, 0.89, 0.3)), "time-invariant SSM and the LSTM stay near"),
 ])
 def test_ssm_conclusions_are_checked(contradiction, claim):
     labs.check_ssm(_ssm_result())

@@ -199,6 +199,50 @@ def test_noisy_sine_targets():
 # --- errors name the argument -------------------------------------------------
 
 
+# --- associative recall -------------------------------------------------------
+
+
+def recall_by_definition(tokens, n_pairs, n_keys):
+    """The targets of one sequence, read off its tokens with a dictionary, step by step."""
+    pairs = {}
+    for t in range(0, 2 * n_pairs, 2):
+        key, value = int(tokens[t]), int(tokens[t + 1])
+        assert 1 <= key <= n_keys < value and key not in pairs and value not in pairs.values()
+        pairs[key] = value
+    targets = [tasks.IGNORE] * (2 * n_pairs)
+    for token in tokens[2 * n_pairs :]:
+        targets.append(pairs[int(token)] if token != 0 else tasks.IGNORE)
+    return targets
+
+
+def test_associative_recall_matches_its_definition():
+    P, K, V, L, B = 3, 5, 4, 7, 200
+    d = tasks.associative_recall(L, B, rng=0, n_pairs=P, n_keys=K, n_values=V)
+    assert d.xs.shape == (2 * P + L, B, 1 + K + V) and d.ys.shape == (2 * P + L, B)
+    assert np.all(d.xs.sum(-1) == 1)
+    tokens = d.xs.argmax(-1)
+    assert tokens.max() <= K + V
+    asked = set()
+    for b in range(B):
+        assert d.ys[:, b].tolist() == recall_by_definition(tokens[:, b], P, K)
+        queries = [int(k) for k in tokens[2 * P :, b] if k != 0]
+        assert sorted(queries) == sorted(int(k) for k in tokens[0 : 2 * P : 2, b])  # each key asked once
+        asked.update((t, int(tokens[t, b])) for t in range(2 * P, 2 * P + L) if tokens[t, b] != 0)
+    assert {t for t, _ in asked} == set(range(2 * P, 2 * P + L))  # every step can hold a query
+    assert {k for _, k in asked} == set(range(1, K + 1))  # and every key can be asked
+
+
+def test_associative_recall_is_seeded_and_checks_its_sizes():
+    a, b = (tasks.associative_recall(6, 2, rng=1) for _ in range(2))
+    assert np.array_equal(a.xs, b.xs) and np.array_equal(a.ys, b.ys)
+    with pytest.raises(ValueError, match=r"n_pairs: expected at most n_keys, n_values and seq_len \(3, 8, 6\), got 4"):
+        tasks.associative_recall(6, 2, n_pairs=4, n_keys=3)
+    with pytest.raises(ValueError, match="n_values: expected an integer >= 1, got 0"):
+        tasks.associative_recall(6, 2, n_values=0)
+    with pytest.raises(TypeError, match="seq_len: expected an integer, got float"):
+        tasks.associative_recall(6.0, 2)
+
+
 @pytest.mark.parametrize(
     "call, match",
     [
