@@ -22,8 +22,10 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
+SERVE_ADDR ?= 127.0.0.1:8000
+
 serve: install
-	$(PY) -m mkdocs serve --dev-addr 127.0.0.1:8000 --livereload
+	$(PY) -m mkdocs serve --dev-addr $(SERVE_ADDR) --livereload
 
 build: install
 	$(call STAGE,site build,$(PY) -m mkdocs build --strict)
