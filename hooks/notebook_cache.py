@@ -29,6 +29,7 @@ import ast
 import functools
 import hashlib
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -46,6 +47,7 @@ from mkdocs_jupyter import convert
 from rnnbook import cache
 
 ROOT = Path(__file__).resolve().parents[1]
+log = logging.getLogger("mkdocs.hooks.notebook_cache")
 LOCK = ROOT / "requirements.lock"
 THREAD = "rnnbook-notebooks"
 
@@ -275,7 +277,17 @@ def on_post_build(config):
         return
     paths, options = sorted(MISSING), conversion_options(config)
     MISSING.clear()
-    threading.Thread(target=fill, args=(paths, options), name=THREAD, daemon=True).start()
+    threading.Thread(target=fill_in_background, args=(paths, options), name=THREAD, daemon=True).start()
+
+
+def fill_in_background(paths, options: dict) -> None:
+    """:func:`fill`, then one more write to the watched folder: a rebuild that reads every entry."""
+    try:
+        fill(paths, options)
+    except Exception as error:  # the server goes on; the author reads why in its log
+        log.error(f"The labs could not be computed: {error}")
+    finally:
+        _write(notebooks_dir() / "filled", f"{len(paths)} notebooks\n")
 
 
 if __name__ == "__main__":  # fill's worker: python notebook_cache.py OPTIONS_JSON NOTEBOOK...
