@@ -270,3 +270,12 @@ def test_twins_with_different_formulas_fail_parity_and_build(tmp_path):
     result = build(book)
     assert result.returncode != 0
     assert "index.md and index.en.md differ in equations" in result.stderr
+
+
+def test_collecting_the_objectives_of_a_page_without_them_fails_the_build(tmp_path):
+    """The lecturers' page collects each chapter's objectives: a chapter without them stops the build."""
+    book = make_book(tmp_path)
+    replace_in_pages(book, "Text with inline maths", "<!-- objectives: index -->\n\nText with inline maths")
+    result = build(book)
+    assert result.returncode != 0
+    assert re.search(r"index(\.en)?\.md has no objectives", result.stderr), result.stderr[-3000:]
