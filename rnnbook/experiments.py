@@ -3,7 +3,7 @@
 Each ``run_*`` function trains one model on one task with seeded data and returns
 a result of plain data (JSON-ready): the settings, the training history, the
 final metrics as numbers (``metrics``), the reference lines to compare with (the
-trivial baseline and the published or measured pass line), the same numbers
+simple baselines and the pass line, at least the strongest of them), the same numbers
 formatted for printing (``summary``) and whether the pass line was reached. The
 labs (:mod:`rnnbook.labs`) call these functions and read ``metrics``.
 :func:`save_figures` draws the learning curve. The command line
@@ -33,7 +33,8 @@ from ._validate import check_choice, check_int
 from .figures import running_mean
 from .masking import step_mask
 from .seq2seq_data import BOS, EOS
-from .sequence_tasks import Batch, book_sentences, negation_sentence, negation_vocab, pad_batch
+from .sequence_tasks import (Batch, bag_of_tokens_accuracy, book_sentences, most_frequent_share, negation_sentence,
+                             negation_vocab, pad_batch, token_tag_accuracy)
 from .torch_models import CharLM, SequenceRegressor, SequenceTagger
 from .torch_scan import CELLS as LINEAR_CELLS
 from .torch_scan import LinearRecurrentRegressor
@@ -92,6 +93,30 @@ def _regressor(model, hidden, forget_bias):
     if model in LINEAR_CELLS:
         return LinearRecurrentRegressor(2, hidden, cell=model)
     return SequenceRegressor(2, hidden, cell=model, forget_bias=_lstm_only(model, forget_bias))
+
+
+def accuracy_margin(n):
+    """By how much an accuracy on ``n`` test examples must beat a baseline to pass: 1/sqrt(n).
+
+    Twice the largest standard error of an accuracy measured on n independent
+    examples (sqrt(p (1 - p) / n) is largest at p = 1/2): a network that only matches
+    the baseline clears it by that much about once in fifty runs. For tags and
+    answer tokens n counts sequences, not tokens, since the tokens of one sequence
+    are not independent.
+
+    >>> from rnnbook.experiments import accuracy_margin
+    >>> accuracy_margin(400)
+    0.05
+    """
+    return 1 / math.sqrt(check_int("n", n, minimum=1))
+
+
+def _accuracy_pass_line(summary, baselines, n):
+    """Add the baselines and the pass line (the best of them + 1/sqrt(n)) to ``summary``; the pass line."""
+    pass_line = max(baselines.values()) + accuracy_margin(n)
+    summary |= {name: f"{value:.1%}" for name, value in baselines.items()}
+    summary[f"pass line (the best of these + 1/sqrt({n}))"] = f"{pass_line:.1%}"
+    return pass_line
 
 
 def _result(name, title, settings, history, *, metric, log_metric, lines, metrics, summary, passed,
@@ -336,14 +361,20 @@ def run_numbers(*, model="gru", attention="additive", steps=600, hidden=96, lr=3
     or without attention; the output must carry the whole input, so without
     attention everything passes through the encoder's final state. Reports the
     exact-match accuracy (greedy decoding) on the test set and per number of digits.
+
+    The pass line is the best constant answer plus :func:`accuracy_margin`. The
+    strong simple baseline, a lookup table from each word to its digit
+    (:func:`~rnnbook.seq2seq_data.word_by_word_accuracy`, read from ``test_size``
+    other pairs), is printed beside it: the task is word by word, so the table is
+    exact and no network is expected to beat it; what the experiment measures is how
+    accuracy falls with length without attention.
     """
     settings = plain_settings(locals())
     seed_everything(seed)
     train_rng, test_rng = _data_rngs(seed)
     src_vocab, tgt_vocab = seq2seq_data.number_vocabs(language)
-    test = seq2seq_data.encode_pairs(
-        seq2seq_data.number_pairs(test_size, test_rng, min_digits, max_digits, language),
-        src_vocab, tgt_vocab, words=True)
+    test_pairs = seq2seq_data.number_pairs(test_size, test_rng, min_digits, max_digits, language)
+    test = seq2seq_data.encode_pairs(test_pairs, src_vocab, tgt_vocab, words=True)
     net = Seq2Seq(len(src_vocab), len(tgt_vocab), hidden, cell=model,
                   attention=None if attention == "none" else attention).to(device)
 
@@ -365,10 +396,17 @@ def run_numbers(*, model="gru", attention="additive", steps=600, hidden=96, lr=3
     summary = {"exact match on the test set": f"{100 * final:.1f}%"}
     summary |= {f"at {lo}-{hi} digits": f"{100 * correct[(digits >= lo) & (digits <= hi)].mean():.1f}%"
                 for lo, hi in ((min_digits, min_digits + 5), (max_digits - 4, max_digits))}
+    constant = most_frequent_share([target for _, target in test_pairs])
+    pass_line = _accuracy_pass_line(summary, {"best constant answer": constant}, test_size)
+    fit = seq2seq_data.number_pairs(test_size, np.random.default_rng([seed, 2]), min_digits, max_digits, language)
+    lookup = seq2seq_data.word_by_word_accuracy(fit, test_pairs)
+    summary["word-by-word lookup (exact: not to be beaten)"] = f"{lookup:.1%}"
     name = "without attention" if attention == "none" else f"{attention} attention"
     return _result("numbers", f"Numbers in words to digits, {model.upper()} {name}", settings, history,
-                   metric="exact_match", log_metric=False, lines={}, metrics={"exact_match": final},
-                   summary=summary, passed=final > 0.5, by_length=by_length)
+                   metric="exact_match", log_metric=False,
+                   lines={"best constant answer": constant, "pass line": pass_line},
+                   metrics={"exact_match": final, "pass_line": pass_line, "lookup_table": lookup},
+                   summary=summary, passed=final > pass_line, by_length=by_length)
 
 
 def run_dates(*, model="gru", attention="additive", steps=600, hidden=64, lr=3e-3, batch_size=64,
@@ -377,7 +415,10 @@ def run_dates(*, model="gru", attention="additive", steps=600, hidden=64, lr=3e-
 
     After training, greedy decoding and beam search (width ``beam_size``) are
     compared on the test set, and the attention weights of the first ``examples``
-    test dates are kept (the alignment picture).
+    test dates are kept (the alignment picture). The pass line is the best constant
+    answer (the share of the most frequent test date, which bounds every constant
+    answer, the most frequent character at each position included) plus
+    :func:`accuracy_margin`, on greedy decoding.
     """
     settings = plain_settings(locals())
     seed_everything(seed)
@@ -414,10 +455,13 @@ def run_dates(*, model="gru", attention="additive", steps=600, hidden=64, lr=3e-
                       "weights": [] if weights is None else weights[:rows, :n, b].tolist()})
     summary = {"exact match, greedy": f"{100 * greedy_ok.mean():.1f}%",
                f"exact match, beam of {beam_size}": f"{100 * np.mean(beam_ok):.1f}%"}
+    constant = most_frequent_share([target for _, target in pairs])
+    pass_line = _accuracy_pass_line(summary, {"best constant answer": constant}, test_size)
     return _result("dates", f"Dates to ISO 8601, {model.upper()}", settings, history, metric="exact_match",
-                   log_metric=False, lines={}, summary=summary, passed=bool(greedy_ok.mean() > 0.9),
-                   metrics={"greedy": float(greedy_ok.mean()), "beam": float(np.mean(beam_ok))}, examples=shown,
-                   disagreements=disagreements)
+                   log_metric=False, lines={"best constant answer": constant, "pass line": pass_line}, summary=summary,
+                   passed=bool(greedy_ok.mean() > pass_line),
+                   metrics={"greedy": float(greedy_ok.mean()), "beam": float(np.mean(beam_ok)), "pass_line": pass_line},
+                   examples=shown, disagreements=disagreements)
 
 
 def _sequence_model(direction, model, vocab_size, num_classes, *, tag, hidden, num_layers):
@@ -470,6 +514,12 @@ def run_negation(*, model="lstm", direction="bi", task="tag", language="both", s
     of a clause depends on words to their right. ``direction`` is "uni", "bi" or
     "bag" (the mean of the embeddings, or for tags each token's own embedding:
     no order at all). The data are generated by a grammar, not real reviews.
+
+    The pass line is the strongest simple baseline on the test sentences plus
+    :func:`accuracy_margin`: the best constant answer, and a bag of words
+    (:func:`~rnnbook.sequence_tasks.bag_of_tokens_accuracy`) for the sentence
+    label or each word's most frequent tag
+    (:func:`~rnnbook.sequence_tasks.token_tag_accuracy`) for the word labels.
     """
     settings = plain_settings(locals())
     seed_everything(seed)
@@ -490,17 +540,24 @@ def run_negation(*, model="lstm", direction="bi", task="tag", language="both", s
                     for s in sentences[-test_size:]])
     by_position = correct.sum(axis=1) / np.maximum(step_mask(test.lengths, len(test.xs)).sum(axis=1), 1) \
         if task == "tag" else None
-    summary = {f"test accuracy ({test_size} sentences)": f"{final:.1%}",
-               "chance": "50%",
-               "data": "synthetic, from a grammar"}
+    summary = {f"test accuracy ({test_size} sentences)": f"{final:.1%}"}
+    train_set, test_set = data[:-test_size], data[-test_size:]
     if task == "classify":
         summary["accuracy on sentences with two clauses"] = f"{correct[two].mean():.1%}"
+        baselines = {"best constant answer": most_frequent_share([label for _, label in test_set]),
+                     "bag of words (naive Bayes)": bag_of_tokens_accuracy(train_set, test_set, len(words) + 1)}
+    else:
+        baselines = {"best constant answer": most_frequent_share([t for _, tags in test_set for t in tags]),
+                     "each word's most frequent tag": token_tag_accuracy(train_set, test_set)}
+    pass_line = _accuracy_pass_line(summary, baselines, test_size)
+    summary["data"] = "synthetic, from a grammar"
     return _result(
         "negation",
         f"Negation scope ({task}), {'bag of embeddings' if direction == 'bag' else direction + ' ' + model.upper()}",
-        settings, history, metric="test_accuracy", log_metric=False, metrics={"test_accuracy": final}, summary=summary,
-        passed=final > 0.95,
-        lines={"chance": 0.5}, two_clause_accuracy=float(correct[two].mean()) if task == "classify" else None,
+        settings, history, metric="test_accuracy", log_metric=False,
+        metrics={"test_accuracy": final, "pass_line": pass_line}, summary=summary, passed=final > pass_line,
+        lines={**baselines, "pass line": pass_line},
+        two_clause_accuracy=float(correct[two].mean()) if task == "classify" else None,
         accuracy_by_position=None if by_position is None else by_position.tolist(),
         examples=[" ".join(s.tokens) for s in sentences[-4:]])
 
@@ -513,6 +570,13 @@ def run_langid(*, model="lstm", direction="uni", docs=None, steps=400, hidden=32
     (cut at ``max_chars``); a fifth of them, drawn at random, is the test set.
     ``direction="bag"`` is the baseline that ignores order: the mean embedding of
     the characters, a bag of characters.
+
+    The strong simple baseline is a bag of characters counted in closed form
+    (:func:`~rnnbook.sequence_tasks.bag_of_tokens_accuracy`, naive Bayes): on this
+    data a network is not expected to beat it (the langid lab finds the LSTM and a
+    bag of characters a few test sentences apart, of either sign), so the pass line
+    asks a network to come within :func:`accuracy_margin` of it, and to beat the
+    best constant answer by that margin.
     """
     settings = plain_settings(locals())
     seed_everything(seed)
@@ -531,12 +595,22 @@ def run_langid(*, model="lstm", direction="uni", docs=None, steps=400, hidden=32
     mistakes = [pairs[len(pairs) - test_size + i][0] for i in np.flatnonzero(~correct)[:5]]
     summary = {f"test accuracy ({test_size} sentences)": f"{final:.1%}",
                "sentences (train + test)": str(len(pairs))}
+    train_set, test_set = data[:-test_size], data[-test_size:]
+    constant = most_frequent_share([label for _, label in test_set])
+    bag = bag_of_tokens_accuracy(train_set, test_set, len(chars) + 1)
+    margin = accuracy_margin(test_size)
+    pass_line = max(constant + margin, bag - margin)
+    summary |= {"best constant answer": f"{constant:.1%}", "bag of characters (naive Bayes)": f"{bag:.1%}",
+                f"pass line (the bag - 1/sqrt({test_size}))": f"{pass_line:.1%}",
+                "note": "on this data a network is not expected to beat the bag of characters, only to match it"}
     return _result(
         "langid",
         f"Italian or English, {'bag of characters' if direction == 'bag' else direction + ' ' + model.upper()}",
-        settings, history, metric="test_accuracy", log_metric=False, metrics={"test_accuracy": final}, summary=summary,
-        passed=final > 0.9,
-        lines={"chance": 0.5}, mistakes=mistakes, test_size=test_size)
+        settings, history, metric="test_accuracy", log_metric=False,
+        metrics={"test_accuracy": final, "bag_of_characters": bag, "pass_line": pass_line}, summary=summary,
+        passed=final > pass_line, mistakes=mistakes,
+        lines={"best constant answer": constant, "bag of characters": bag, "pass line": pass_line},
+        test_size=test_size)
 
 
 def _answer_accuracy(net, data, device):
@@ -554,7 +628,8 @@ def _fit_answers(make, *, model, seq_len, lengths, steps, hidden, num_layers, lr
     length in ``lengths`` (it is a recurrence: any length runs).
 
     Returns:
-        ``(history, by_length)``, ``by_length`` ``{"seq_len": [...], "token_accuracy": [...]}``.
+        ``(history, by_length, test)``, ``by_length`` ``{"seq_len": [...], "token_accuracy": [...]}``,
+        ``test`` the test sequences (for the baselines).
     """
     seed_everything(seed)
     train_rng, test_rng = _data_rngs(seed)
@@ -567,7 +642,7 @@ def _fit_answers(make, *, model, seq_len, lengths, steps, hidden, num_layers, lr
                     eval_every=eval_every, device=device, progress=progress, desc=desc)
     length_rng = np.random.default_rng([seed, 2])
     accuracy = [_answer_accuracy(net, make(T, test_size, length_rng), device) for T in lengths]
-    return history, {"seq_len": list(lengths), "token_accuracy": accuracy}
+    return history, {"seq_len": list(lengths), "token_accuracy": accuracy}, test
 
 
 def run_ssm(*, model="s6", seq_len=64, n_copy=4, n_symbols=8, steps=1500, hidden=64, num_layers=2, lr=3e-3,
@@ -577,26 +652,32 @@ def run_ssm(*, model="s6", seq_len=64, n_copy=4, n_symbols=8, steps=1500, hidden
 
     ``model`` is "lstm", "lti" (a time-invariant diagonal SSM), "s6" (the selective
     SSM) or "mlstm", each as two residual layers of :class:`rnnbook.torch_ssm.SequenceModel`.
-    The metric is the fraction of answer tokens right; chance is 1 / ``n_symbols``.
-    The trained network is also tested at each sequence length in ``lengths``.
+    The metric is the fraction of answer tokens right; chance is 1 / ``n_symbols``. The
+    pass line is the stronger of the best constant answer and the best answer blind to
+    order (:func:`~rnnbook.tasks.selective_copying_bag_accuracy`), plus
+    :func:`accuracy_margin` of the test sequences. The trained network is also tested
+    at each sequence length in ``lengths``.
     """
     settings = plain_settings(locals())
 
     def make(T, batch, rng):
         return tasks.selective_copying(T, batch, rng, n_symbols=n_symbols, n_copy=n_copy)
 
-    history, by_length = _fit_answers(
+    history, by_length, test = _fit_answers(
         make, model=model, seq_len=seq_len, lengths=lengths, steps=steps, hidden=hidden, num_layers=num_layers,
         lr=lr, batch_size=batch_size, clip=clip, eval_every=eval_every, test_size=test_size, seed=seed,
         device=device, progress=progress, desc=f"selective copying {model} T={seq_len}")
     final = history["eval"][-1]["token_accuracy"]
     chance = 1 / n_symbols
-    metrics = {"token_accuracy": final, "chance": chance}
     summary = {f"answer tokens right ({test_size} sequences)": f"{final:.1%}", "chance": f"{chance:.1%}"}
+    baselines = {"best constant answer": most_frequent_share(test.ys[test.ys != tasks.IGNORE].tolist()),
+                 "best guess blind to order": tasks.selective_copying_bag_accuracy(test)}
+    pass_line = _accuracy_pass_line(summary, baselines, test_size)
+    metrics = {"token_accuracy": final, "chance": chance, "pass_line": pass_line}
     return _result(
         "ssm", f"Selective copying, {model.upper()}, {n_copy} of {n_symbols} symbols in T = {seq_len}", settings,
         history, metric="token_accuracy", log_metric=False, metrics=metrics, summary=summary,
-        passed=final > 0.9, lines={"chance": chance}, by_length=by_length)
+        passed=final > pass_line, lines={"chance": chance, **baselines, "pass line": pass_line}, by_length=by_length)
 
 
 def run_recall(*, model="s6", seq_len=64, n_pairs=8, n_keys=16, n_values=16, steps=1500, hidden=64, num_layers=2,
@@ -607,26 +688,31 @@ def run_recall(*, model="s6", seq_len=64, n_pairs=8, n_keys=16, n_values=16, ste
     The keys come back one by one among ``seq_len`` noise steps
     (:func:`rnnbook.tasks.associative_recall`); the answer is the value that
     followed each key. Models as in :func:`run_ssm`. Chance is 1 / ``n_values``;
-    guessing one of the values seen in the sequence gives 1 / ``n_pairs``, the higher line.
+    guessing one of the values seen in the sequence gives 1 / ``n_pairs``. The pass line
+    is the stronger of that guess and the best constant answer, plus
+    :func:`accuracy_margin` of the test sequences.
     """
     settings = plain_settings(locals())
 
     def make(T, batch, rng):
         return tasks.associative_recall(T, batch, rng, n_pairs=n_pairs, n_keys=n_keys, n_values=n_values)
 
-    history, by_length = _fit_answers(
+    history, by_length, test = _fit_answers(
         make, model=model, seq_len=seq_len, lengths=lengths, steps=steps, hidden=hidden, num_layers=num_layers,
         lr=lr, batch_size=batch_size, clip=clip, eval_every=eval_every, test_size=test_size, seed=seed,
         device=device, progress=progress, desc=f"associative recall {model} T={seq_len}")
     final = history["eval"][-1]["token_accuracy"]
-    chance, seen = 1 / n_values, 1 / n_pairs
-    metrics = {"token_accuracy": final, "chance": chance, "guess_a_seen_value": seen}
-    summary = {f"answers right ({test_size} sequences)": f"{final:.1%}", "chance": f"{chance:.1%}",
-               "guessing one of the values seen": f"{seen:.1%}"}
+    chance = 1 / n_values
+    summary = {f"answers right ({test_size} sequences)": f"{final:.1%}", "chance": f"{chance:.1%}"}
+    baselines = {"best constant answer": most_frequent_share(test.ys[test.ys != tasks.IGNORE].tolist()),
+                 "guessing one of the values seen": 1 / n_pairs}
+    pass_line = _accuracy_pass_line(summary, baselines, test_size)
+    metrics = {"token_accuracy": final, "chance": chance, "guess_a_seen_value": 1 / n_pairs, "pass_line": pass_line}
     return _result(
         "recall", f"Associative recall, {model.upper()}, {n_pairs} pairs, then T = {seq_len}", settings,
         history, metric="token_accuracy", log_metric=False, metrics=metrics, summary=summary,
-        passed=final > 0.9, lines={"chance": chance, "a value seen": seen}, by_length=by_length)
+        passed=final > pass_line, lines={"chance": chance, "a value seen": 1 / n_pairs, "pass line": pass_line},
+        by_length=by_length)
 
 
 @dataclass(frozen=True)

@@ -26,13 +26,15 @@ arrays the models read.
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 
 import numpy as np
 
 from rnnbook._validate import as_rng, check_choice, check_int
 
 __all__ = ["PAD", "BOS", "EOS", "Vocab", "format_date", "DATE_FORMATS", "date_pairs", "number_pairs",
-           "NUMBER_WORDS", "pad_batch", "date_vocabs", "number_vocabs", "encode_pairs"]
+           "NUMBER_WORDS", "pad_batch", "date_vocabs", "number_vocabs", "encode_pairs",
+           "word_by_word_accuracy"]
 
 PAD, BOS, EOS = 0, 1, 2
 SPECIALS = ("<pad>", "<bos>", "<eos>")
@@ -132,6 +134,33 @@ def number_pairs(n, rng=None, min_digits=4, max_digits=24, language="en"):
         digits = rng.integers(0, 10, size=length)
         pairs.append((" ".join(words[d] for d in digits), "".join(map(str, digits))))
     return pairs
+
+
+def word_by_word_accuracy(fit, test):
+    """Exact match of a lookup table: each source word becomes the target character it most often gives.
+
+    The table is read from ``fit``, whose pairs have one target character per source
+    word (as :func:`number_pairs` has: the ``i``-th word spells the ``i``-th digit);
+    a word never seen becomes ``"?"``. On spelled numbers the table is the task itself.
+
+    Args:
+        fit, test: lists of ``(source words separated by spaces, target)``.
+
+    >>> from rnnbook.seq2seq_data import number_pairs, word_by_word_accuracy
+    >>> word_by_word_accuracy(number_pairs(50, 0), number_pairs(20, 1))
+    1.0
+    """
+    seen = {}
+    for source, target in fit:
+        words = source.split()
+        if len(words) != len(target):
+            raise ValueError(f"fit: expected one target character per source word, got {source!r} -> {target!r}")
+        for word, char in zip(words, target):
+            seen.setdefault(word, Counter())[char] += 1
+    if not test:
+        raise ValueError("test: expected at least one pair, got none")
+    table = {word: counts.most_common(1)[0][0] for word, counts in seen.items()}
+    return float(np.mean(["".join(table.get(w, "?") for w in source.split()) == target for source, target in test]))
 
 
 class Vocab:

@@ -8,6 +8,9 @@
   not sentiment in real text.
 * :func:`book_sentences` cuts the book's own pages into sentences labelled with
   their language (real text, shipped with the book, available offline).
+* :func:`most_frequent_share`, :func:`bag_of_tokens_accuracy` and
+  :func:`token_tag_accuracy` are the simple baselines a network must beat on them:
+  the best constant answer, and two that ignore the order of the symbols.
 
 >>> import numpy as np
 >>> from rnnbook.sequence_tasks import negation_sentence
@@ -20,6 +23,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter, defaultdict
 from typing import NamedTuple
 
 import numpy as np
@@ -28,7 +32,7 @@ from rnnbook import corpus
 from rnnbook._validate import as_rng, check_choice, check_int
 
 __all__ = ["PAD", "Batch", "pad_batch", "LEXICON", "Sentence", "negation_sentence", "negation_vocab",
-           "book_sentences"]
+           "book_sentences", "most_frequent_share", "bag_of_tokens_accuracy", "token_tag_accuracy"]
 
 PAD = 0  # the id of padding, in every vocabulary of this module
 
@@ -192,3 +196,84 @@ def book_sentences(docs_dir=None, *, min_chars=20, max_chars=60):
                 found[label].append(sentence)
     common = set(found[0]) & set(found[1])
     return [(s, label) for label in (0, 1) for s in found[label] if s not in common]
+
+
+# ---------------------------------------------------------------------------
+# Simple baselines: what a classifier reaches without reading the order
+# ---------------------------------------------------------------------------
+
+
+def most_frequent_share(labels):
+    """The accuracy of the best constant answer on ``labels``: the share of the most frequent one.
+
+    Computed on the test labels themselves, it bounds every constant answer from
+    above, including that of a network that always says the same thing.
+
+    >>> from rnnbook.sequence_tasks import most_frequent_share
+    >>> most_frequent_share([1, 0, 1, 1])
+    0.75
+    """
+    counts = Counter(labels)
+    if not counts:
+        raise ValueError("labels: expected at least one label, got none")
+    return counts.most_common(1)[0][1] / sum(counts.values())
+
+
+def bag_of_tokens_accuracy(train, test, vocab_size):
+    """Test accuracy of a bag of tokens: multinomial naive Bayes on the counts of the token ids.
+
+    Each class c gets the prior P(c) and, for every token w, P(w | c) with add-one
+    smoothing (Manning, Raghavan & Schütze 2008, §13.2); a sequence goes to the class
+    of largest log P(c) + sum over its tokens of log P(w | c). The order of the tokens
+    plays no part.
+
+    Args:
+        train, test: lists of ``(token ids, label)``.
+        vocab_size: ids are in ``[0, vocab_size)``.
+
+    >>> from rnnbook.sequence_tasks import bag_of_tokens_accuracy
+    >>> train = [([1, 1, 2], "a"), ([3, 3], "b"), ([1], "a")]
+    >>> bag_of_tokens_accuracy(train, [([1, 3, 1], "a"), ([3], "b"), ([2, 3, 3], "a")], 4)
+    0.6666666666666666
+    """
+    if not train or not test:
+        raise ValueError(f"train, test: expected at least one example each, got {len(train)} and {len(test)}")
+    labels = sorted({label for _, label in train}, key=str)
+    row = {label: i for i, label in enumerate(labels)}
+    counts = np.ones((len(labels), vocab_size))
+    prior = np.zeros(len(labels))
+    for ids, label in train:
+        prior[row[label]] += 1
+        np.add.at(counts[row[label]], np.asarray(ids, dtype=np.int64), 1)
+    log_token = np.log(counts / counts.sum(axis=1, keepdims=True))
+    log_prior = np.log(prior / prior.sum())
+    right = [labels[int(np.argmax(log_prior + log_token[:, np.asarray(ids, dtype=np.int64)].sum(axis=1)))] == label
+             for ids, label in test]
+    return float(np.mean(right))
+
+
+def token_tag_accuracy(train, test):
+    """Test accuracy of tagging each token with its most frequent tag in ``train``, alone.
+
+    No context at all: a token never seen in training gets the most frequent tag.
+    Ties go to the tag seen first.
+
+    Args:
+        train, test: lists of ``(token ids, tags)``, one tag per token.
+
+    >>> from rnnbook.sequence_tasks import token_tag_accuracy
+    >>> train = [([1, 2], [0, 1]), ([1, 3], [0, 0])]
+    >>> token_tag_accuracy(train, [([1, 2, 4], [0, 0, 0])])
+    0.6666666666666666
+    """
+    seen = defaultdict(Counter)
+    for ids, tags in train:
+        for token, tag in zip(ids, tags, strict=True):
+            seen[token][tag] += 1
+    every = Counter(tag for _, tags in train for tag in tags)
+    tokens = [(token, tag) for ids, tags in test for token, tag in zip(ids, tags, strict=True)]
+    if not every or not tokens:
+        raise ValueError("train, test: expected at least one tagged token each, got none")
+    fallback = every.most_common(1)[0][0]
+    best = {token: counts.most_common(1)[0][0] for token, counts in seen.items()}
+    return float(np.mean([best.get(token, fallback) == tag for token, tag in tokens]))

@@ -389,6 +389,28 @@ def associative_recall(seq_len, batch_size, rng=None, *, n_pairs=4, n_keys=8, n_
 
 
 
+def selective_copying_bag_accuracy(data):
+    """Share of answer tokens right for the best guess that ignores order: the most frequent data symbol.
+
+    Knowing which data symbols a sequence holds but not in which order, every order
+    is as likely, so the best answer at each marker is the symbol that occurs most
+    often in the input (ties: the smallest); it is right at (its count) / n_copy of
+    the markers. This is what a model blind to order can reach at best.
+
+    Args:
+        data: a :func:`selective_copying` batch.
+
+    >>> from rnnbook.tasks import selective_copying, selective_copying_bag_accuracy
+    >>> d = selective_copying(6, 1, rng=0, n_copy=2)  # data 7 then 6: the guess 6 is right once
+    >>> selective_copying_bag_accuracy(d)
+    0.5
+    """
+    counts = data.xs[..., 1:-1].sum(axis=0)  # (B, n_symbols): how often each data symbol occurs
+    guess = counts.argmax(axis=-1) + 1  # symbols are numbered from 1
+    answer = data.ys != IGNORE
+    return float((data.ys == guess)[answer].mean())
+
+
 def one_hot(tokens, n_classes, *, dtype=np.float64):
     """One-hot encode an integer array: (...) -> (..., n_classes).
 

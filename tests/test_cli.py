@@ -1,6 +1,7 @@
 """Tests of the command line and the experiments behind it, with tiny runs."""
 
 import json
+import math
 import re
 import shlex
 import subprocess
@@ -246,6 +247,35 @@ def test_the_sine_pass_line_is_the_strongest_simple_baseline():
     baselines = [metrics["persistence_mse"], metrics["mean_mse"], metrics["linear_ar_mse"]]
     assert metrics["pass_line"] == min(baselines) < metrics["mean_mse"] < metrics["persistence_mse"]
 
+
+
+# An accuracy's pass line: the strongest simple baseline (every line drawn but the pass line) + 1/sqrt(n).
+ACCURACY = [("negation", {}, 1000), ("negation", {"task": "classify"}, 1000), ("ssm", {}, 500),
+            ("dates", {"test_size": 50}, 50), ("numbers", {}, 500)]
+
+
+@pytest.mark.parametrize("name, settings, n", ACCURACY, ids=[f"{n}-{s}" for n, s, _ in ACCURACY])
+def test_an_accuracy_pass_line_is_the_strongest_simple_baseline_and_a_margin(name, settings, n):
+    result = experiments.EXPERIMENTS[name].run(**settings, steps=1, eval_every=1, progress=False)
+    baselines = dict(result["lines"])
+    pass_line = baselines.pop("pass line")
+    assert pass_line == pytest.approx(max(baselines.values()) + 1 / math.sqrt(n))
+    assert result["metrics"]["pass_line"] == pass_line
+    assert f"pass line (the best of these + 1/sqrt({n}))" in result["summary"]
+
+
+def test_the_langid_pass_line_asks_to_match_the_bag_of_characters_and_says_so():
+    result = experiments.run_langid(steps=1, eval_every=1, progress=False)
+    lines, n = result["lines"], result["test_size"]
+    assert lines["bag of characters"] > lines["best constant answer"] + 2 / math.sqrt(n)
+    assert lines["pass line"] == pytest.approx(lines["bag of characters"] - 1 / math.sqrt(n))
+    assert "not expected to beat the bag of characters" in result["summary"]["note"]
+
+
+def test_the_numbers_summary_shows_the_exact_lookup_table_beside_the_pass_line():
+    result = experiments.run_numbers(steps=1, eval_every=1, test_size=20, progress=False)
+    assert result["metrics"]["lookup_table"] == 1.0
+    assert result["summary"]["word-by-word lookup (exact: not to be beaten)"] == "100.0%"
 
 # Every `rnnbook` command the README and the pages show, run with tiny settings.
 ROOT = Path(__file__).resolve().parents[1]

@@ -322,3 +322,12 @@ def test_cached_pages_change_with_what_they_depend_on(tmp_path):
     edit(book / "docs" / "labs" / "lab.md", "time.time_ns()", "time.time_ns() + 0")
     italian3, english3, _, _ = built()
     assert italian3 != italian2 and english3 == english2
+
+
+def test_collecting_the_objectives_of_a_page_without_them_fails_the_build(tmp_path):
+    """The lecturers' page collects each chapter's objectives: a chapter without them stops the build."""
+    book = make_book(tmp_path)
+    replace_in_pages(book, "Text with inline maths", "<!-- objectives: index -->\n\nText with inline maths")
+    result = build(book)
+    assert result.returncode != 0
+    assert re.search(r"index(\.en)?\.md has no objectives", result.stderr), result.stderr[-3000:]
