@@ -5,8 +5,8 @@ per step. For the Elman network h_t = f(a_t), a_t = W_ih x_t + b_ih + W_hh h_{t-
 
     ∂h_T/∂h_t = Π_{k=t+1..T} ∂h_k/∂h_{k-1} = Π_{k=t+1..T} diag(f'(a_k)) W_hh,
 
-so the gradient reaching lag L = T - t is a product of L matrices, and its
-norm tends to shrink or grow geometrically with L (Hochreiter 1991; Bengio,
+so the gradient reaching lag τ = T - t is a product of τ matrices, and its
+norm tends to shrink or grow geometrically with τ (Hochreiter 1991; Bengio,
 Simard & Frasconi 1994; Pascanu, Mikolov & Bengio 2013).
 
 Here the Jacobians are computed explicitly, one matrix per step, for one
@@ -192,13 +192,13 @@ def state_jacobians(model, params, xs, state=None, activation="tanh"):
 
 # --8<-- [start:hidden_gradient_norms]
 def hidden_gradient_norms(model, params, xs, state=None, activation="tanh"):
-    """‖∂h_T/∂h_{T-L}‖₂ for every lag L = 0, 1, ..., T.
+    """‖∂h_T/∂h_{T-τ}‖₂ for every lag τ = 0, 1, ..., T.
 
-    ∂s_T/∂s_{T-L} = J_T J_{T-1} ... J_{T-L+1} (the product of the state
-    Jacobians, ``state_jacobians``); for the LSTM ∂h_T/∂h_{T-L} is its (h, h)
-    block, which counts every path from h_{T-L} to h_T, also those through the
+    ∂s_T/∂s_{T-τ} = J_T J_{T-1} ... J_{T-τ+1} (the product of the state
+    Jacobians, ``state_jacobians``); for the LSTM ∂h_T/∂h_{T-τ} is its (h, h)
+    block, which counts every path from h_{T-τ} to h_T, also those through the
     cells. The norm is the spectral norm (largest singular value): the largest
-    factor by which a perturbation of h_{T-L} can grow by step T.
+    factor by which a perturbation of h_{T-τ} can grow by step T.
 
     Arguments as ``state_jacobians``. Returns norms (T + 1,), norms[0] = 1.
     """
@@ -206,15 +206,15 @@ def hidden_gradient_norms(model, params, xs, state=None, activation="tanh"):
     T, H = len(Js), params.W_hh.shape[1]
     P = np.eye(Js.shape[1])
     norms = [1.0]
-    for L in range(1, T + 1):
-        P = P @ Js[T - L]  # ∂s_T/∂s_{T-L} = ∂s_T/∂s_{T-L+1} · J_{T-L+1}
+    for lag in range(1, T + 1):
+        P = P @ Js[T - lag]  # with τ = lag, ∂s_T/∂s_{T-τ} = ∂s_T/∂s_{T-τ+1} · J_{T-τ+1}
         norms.append(np.linalg.norm(P[:H, :H], 2))
     return np.array(norms)
 # --8<-- [end:hidden_gradient_norms]
 
 
 def loss_gradient_norms(model, params, xs, dh_last, state=None, activation="tanh"):
-    """‖∂L/∂h_{T-L}‖ for every lag L = 0, ..., T, for a loss L on the last step.
+    """‖∂L/∂h_{T-τ}‖ for every lag τ = 0, ..., T, for a loss L on the last step.
 
     The row vector δ_T = ∂L/∂s_T (with ∂L/∂c_T = 0 for the LSTM: the loss sees
     h_T only) is carried back one Jacobian at a time,
@@ -225,7 +225,7 @@ def loss_gradient_norms(model, params, xs, dh_last, state=None, activation="tanh
         dh_last: ∂L/∂h_T (H,), e.g. from the output layer's backward.
 
     Returns:
-        norms: (T + 1,), norms[L] = ‖∂L/∂h_{T-L}‖.
+        norms: (T + 1,), norms[τ] = ‖∂L/∂h_{T-τ}‖.
     """
     Js = state_jacobians(model, params, xs, state, activation)
     T, H = len(Js), params.W_hh.shape[1]
@@ -233,15 +233,15 @@ def loss_gradient_norms(model, params, xs, dh_last, state=None, activation="tanh
     delta = np.zeros(Js.shape[1])
     delta[:H] = dh_last
     norms = [np.linalg.norm(delta[:H])]
-    for L in range(1, T + 1):
-        delta = delta @ Js[T - L]
+    for lag in range(1, T + 1):
+        delta = delta @ Js[T - lag]
         norms.append(np.linalg.norm(delta[:H]))
     return np.array(norms)
 
 
 # --8<-- [start:cell_path_norms]
 def cell_path_norms(params, xs, state=None, path="carousel"):
-    """‖∂c_T/∂c_{T-L}‖₂ through the LSTM's cells, for L = 0, ..., T.
+    """‖∂c_T/∂c_{T-τ}‖₂ through the LSTM's cells, for τ = 0, ..., T.
 
     With ``path="carousel"`` only the direct cell-to-cell path is followed,
     c_{t-1} → c_t with the factor ∂c_t/∂c_{t-1} = diag(f_t) (the (c, c) block
@@ -271,8 +271,8 @@ def cell_path_norms(params, xs, state=None, path="carousel"):
         Js = Js[:, H:, H:]  # keep only ∂c_t/∂c_{t-1} = diag(f_t)
     P = np.eye(Js.shape[1])
     norms = [1.0]
-    for L in range(1, T + 1):
-        P = P @ Js[T - L]
+    for lag in range(1, T + 1):
+        P = P @ Js[T - lag]
         norms.append(np.linalg.norm(P[-H:, -H:], 2))
     return np.array(norms)
 # --8<-- [end:cell_path_norms]
@@ -357,14 +357,14 @@ def identity(n, gain=1.0, dtype=np.float64):
 
 # --8<-- [start:pascanu_bound]
 def pascanu_bound(W_hh, lags, activation="tanh"):
-    """The per-step bound η = γ ‖W_hh‖₂ and the geometric bound η^L, Pascanu et al. (2013) §2.1.
+    """The per-step bound η = γ ‖W_hh‖₂ and the geometric bound η^τ, Pascanu et al. (2013) §2.1.
 
     For the Elman step, ‖∂h_t/∂h_{t-1}‖ = ‖diag(f'(a_t)) W_hh‖ ≤ γ λ1 = η, where
     λ1 = ‖W_hh‖₂ is the largest singular value and γ bounds |f'| (1 for tanh,
-    1/4 for the sigmoid). Hence ‖∂h_T/∂h_{T-L}‖ ≤ η^L, for every trajectory.
+    1/4 for the sigmoid). Hence ‖∂h_T/∂h_{T-τ}‖ ≤ η^τ, for every trajectory.
 
     * λ1 < 1/γ (η < 1) is *sufficient* for vanishing: the bound goes to 0
-      geometrically in L, whatever the inputs.
+      geometrically in τ, whatever the inputs.
     * λ1 > 1/γ (η > 1) is *necessary* for exploding, not sufficient: the bound
       then grows, but the norms themselves may still vanish, e.g. when the
       units saturate and f' ≈ 0.
@@ -374,7 +374,7 @@ def pascanu_bound(W_hh, lags, activation="tanh"):
 
     Args:
         W_hh: the recurrent weights (H, H).
-        lags: an array of lags L.
+        lags: an array of lags τ.
         activation: ``"tanh"`` or ``"sigmoid"``.
 
     Returns:
@@ -397,7 +397,7 @@ DEFAULT_SPECTRAL_NORMS = {"tanh": (0.5, 0.9, 1.0, 1.5, 3.0), "sigmoid": (2.0, 3.
 
 
 def norms_vs_lag(activation="tanh", spectral_norms=None, T=60, H=32, D=4, seed=0):
-    """Data for the chapter's figure: ‖∂h_T/∂h_{T-L}‖ against L for several ‖W_hh‖₂.
+    """Data for the chapter's figure: ‖∂h_T/∂h_{T-τ}‖ against the lag τ for several ‖W_hh‖₂.
 
     One Elman network (tanh, or the sigmoid variant of ``rnn_jacobian``) with
     PyTorch's initialisation for W_ih and the biases, and W_hh a Gaussian matrix
@@ -413,7 +413,7 @@ def norms_vs_lag(activation="tanh", spectral_norms=None, T=60, H=32, D=4, seed=0
 
     Returns:
         A dict with ``lags`` (T + 1,), ``spectral_norms`` (S,), ``norms`` (S, T + 1)
-        measured and ``bounds`` (S, T + 1) = η^L from ``pascanu_bound``.
+        measured and ``bounds`` (S, T + 1) = η^τ from ``pascanu_bound``.
 
     >>> import numpy as np
     >>> from rnnbook.vanishing import norms_vs_lag

@@ -2,10 +2,10 @@
 
 * ``bptt_cost``: time and memory of one forward and backward pass as the
   sequence grows, for full BPTT and for the chunked form (measured).
-* ``truncated_gradient_by_lag``: the gradient that reaches an input L steps
+* ``truncated_gradient_by_lag``: the gradient that reaches an input τ steps
   back, with and without truncation (exactly zero beyond the window).
-* ``truncation_learning``: a delayed-recall task with delay L, learnt when the
-  truncation lets the gradient reach back L steps, not learnt when it does not.
+* ``truncation_learning``: a delayed-recall task with delay τ, learnt when the
+  truncation lets the gradient reach back τ steps, not learnt when it does not.
 
 The functions that compute the numbers are plain functions (tested by the
 doctests below); the figures only draw them.

@@ -76,7 +76,7 @@ def scan_work_depth_curves():
 
 @figure
 def lru_eigenvalues():
-    """Left: λ of the ring initialisation and the unit circle. Right: |λ|^L against L for radii of the ring."""
+    """Left: λ of the ring initialisation and the unit circle. Right: |λ|^τ against the lag τ for radii of the ring."""
     params = lru.init(1, STATES, rng=0, r_min=RING[0], r_max=RING[1])
     lam = lru.eigenvalues(params)
     fig, (plane, decay) = plt.subplots(1, 2, figsize=(7.2, 3.4))
@@ -92,8 +92,8 @@ def lru_eigenvalues():
                    label=rf"$|\lambda| = {radius}$")
     decay.set_yscale("log")
     decay.set_ylim(1e-8, 2)
-    decay.set_xlabel(r"$L$")
-    decay.set_ylabel(r"$|\lambda|^L$")
+    decay.set_xlabel(r"$\tau$")
+    decay.set_ylabel(r"$|\lambda|^\tau$")
     decay.legend(frameon=False)
     fig.tight_layout()
     return fig

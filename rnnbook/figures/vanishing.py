@@ -163,14 +163,14 @@ def clipping_cliff():
 
 
 def adding_gradient_data(T=100, B=8, H=64, seed=0):
-    """‖∂ℓ_T/∂x_{T-L}‖ for every lag L on the adding problem at initialisation: RNN, GRU, LSTM.
+    """‖∂ℓ_T/∂x_{T-τ}‖ for every lag τ on the adding problem at initialisation: RNN, GRU, LSTM.
 
     The LSTM twice: with PyTorch's initialisation and with the forget-gate bias
     set to 1 (Jozefowicz et al. 2015). One batch of B sequences of length T, one
     output layer on the last state, squared error (``rnnbook.bptt.input_gradient_by_lag``).
 
     Returns:
-        dict name -> norms (T,), entry L the norm at lag L, divided by the norm at lag 0.
+        dict name -> norms (T,), entry τ the norm at lag τ, divided by the norm at lag 0.
     """
     data = tasks.adding_problem(T, B, rng=seed, dtype=np.float64)
     models = {
