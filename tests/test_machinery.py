@@ -331,3 +331,38 @@ def test_collecting_the_objectives_of_a_page_without_them_fails_the_build(tmp_pa
     result = build(book)
     assert result.returncode != 0
     assert re.search(r"index(\.en)?\.md has no objectives", result.stderr), result.stderr[-3000:]
+
+
+SERVE_TWICE = """
+import sys
+from pathlib import Path
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+
+def edit(path, old, new):
+    text = Path(path).read_text(encoding="utf-8")
+    assert old in text, (path, old)
+    Path(path).write_text(text.replace(old, new, 1), encoding="utf-8")
+
+for round in range(2):
+    config = load_config("mkdocs.yml", site_dir="served")
+    if round == 0:
+        config.plugins.on_startup(command="serve", dirty=False)
+    build(config)
+    if round == 0:
+        edit("docs/index.md", "Text with inline maths", "Testo cambiato, with inline maths")
+        edit("docs/index.en.md", "Text with inline maths", "Changed text, with inline maths")
+        edit("rnnbook/rnn.py", "def step(x, state, params):", "def step(x, state, params):  # edited_marker")
+"""
+
+
+def test_a_served_rebuild_shows_every_edit(tmp_path):
+    """Under mkdocs serve unchanged pages are not converted again (hooks/render_cache.py): a rebuild
+    after editing both twins and the function they embed shows all three edits."""
+    book = make_book(tmp_path)
+    result = subprocess.run([sys.executable, "-c", SERVE_TWICE], cwd=book, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    italian = (book / "served" / "index.html").read_text(encoding="utf-8")
+    english = (book / "served" / "en" / "index.html").read_text(encoding="utf-8")
+    assert "Testo cambiato" in italian and "Changed text" in english
+    assert "edited_marker" in italian and "edited_marker" in english
