@@ -261,6 +261,8 @@ def error_cases(model):
     bad_params = params.copy()
     bad_params.W_hh[0, 0] = np.nan
     wrong_state = (state, state) if not is_lstm(model) else state[0]
+    # fmt: off
+    # One case per line: the table reads as a list of wrong calls and what each one says.
     cases = [
         (lambda: model.forward(xs[0], None, params), ValueError, "xs: expected 3 dimensions (T, B, D)"),
         (lambda: model.forward(np.zeros((T, B, D + 1)), None, params), ValueError, "D mismatch: expected 3, got 4"),
@@ -308,6 +310,7 @@ def error_cases(model):
             (lambda: model.forward(xs, None, params, variant="keras"), ValueError, "variant: expected one of 'pytorch', 'cho', got 'keras'"),
             (lambda: model.Params.from_torch(torch.nn.LSTM(3, 4)), TypeError, "module: expected a torch.nn.GRU, got LSTM"),
         ]
+    # fmt: on
     return cases
 
 
