@@ -60,7 +60,7 @@ def on_page_markdown(markdown, page, config, files):
         text = match.group("caption")
         return (
             f'<figure class="rnnbook-figure" markdown="span">\n'
-            f'![{_alt(text)}]({match.group("src")}){match.group("attrs") or ""}\n'
+            f"![{_alt(text)}]({match.group('src')}){match.group('attrs') or ''}\n"
             f'<figcaption markdown="span">{text}</figcaption>\n</figure>'
         )
 

@@ -82,14 +82,17 @@ def load(path: Path | str) -> list[dict]:
             unknown = set(side) - {"term", "also", "see", "def", "hover", "rejected"}
             missing = {"term", "see", "def"} - set(side)
             if unknown or missing:
-                raise ValueError(f"{path}: entry {key!r} ({language}): unknown keys {sorted(unknown)}, "
-                                 f"missing {sorted(missing)}")
+                raise ValueError(
+                    f"{path}: entry {key!r} ({language}): unknown keys {sorted(unknown)}, missing {sorted(missing)}"
+                )
             if NOT_IN_DEFINITION.search(side["def"]):
-                raise ValueError(f"{path}: entry {key!r} ({language}): the definition is plain text, "
-                                 "without $ ` * | [ ] < > \\")
+                raise ValueError(
+                    f"{path}: entry {key!r} ({language}): the definition is plain text, without $ ` * | [ ] < > \\"
+                )
             if not re.fullmatch(r"[\w.-]+\.md(#[\w-]+)?", side["see"]):
-                raise ValueError(f"{path}: entry {key!r} ({language}): 'see' is page.md or page.md#anchor, "
-                                 f"got {side['see']!r}")
+                raise ValueError(
+                    f"{path}: entry {key!r} ({language}): 'see' is page.md or page.md#anchor, got {side['see']!r}"
+                )
             rejected = side.get("rejected", [])
             if not isinstance(rejected, list) or not all(isinstance(form, str) and form for form in rejected):
                 raise ValueError(f"{path}: entry {key!r} ({language}): 'rejected' is a list of words, got {rejected!r}")
@@ -98,8 +101,9 @@ def load(path: Path | str) -> list[dict]:
                 raise ValueError(f"{path}: entry {key!r} ({language}): {sorted(clash)} both used and rejected")
             for form in surface_forms(side):
                 if form in forms[language]:
-                    raise ValueError(f"{path}: {form!r} ({language}) belongs to both {forms[language][form]!r} "
-                                     f"and {key!r}")
+                    raise ValueError(
+                        f"{path}: {form!r} ({language}) belongs to both {forms[language][form]!r} and {key!r}"
+                    )
                 forms[language][form] = key
     return entries
 
@@ -157,10 +161,13 @@ def headings(path: Path | str) -> list[tuple[str, str, int]]:
     the page's headings alone, outside code blocks.
     """
     text = Path(path).read_text(encoding="utf-8").splitlines()
-    lines = [HEADING.match(line).groups() for line, kind, _ in fenced_lines(text)
-             if kind == "text" and HEADING.match(line)]
-    md = Markdown(extensions=["toc", "attr_list", "pymdownx.arithmatex"],
-                  extension_configs={"pymdownx.arithmatex": {"generic": True}})
+    lines = [
+        HEADING.match(line).groups() for line, kind, _ in fenced_lines(text) if kind == "text" and HEADING.match(line)
+    ]
+    md = Markdown(
+        extensions=["toc", "attr_list", "pymdownx.arithmatex"],
+        extension_configs={"pymdownx.arithmatex": {"generic": True}},
+    )
     md.convert("\n\n".join(f"{marks} {text}" for marks, text in lines))
     flat = []
 
@@ -201,7 +208,7 @@ def table(entries: list[dict], language: str, page_path: Path, docs_dir: Path) -
         side = entry[language]
         rows.append(
             f'| <strong id="{entry["id"]}">{side["term"]}</strong> | *{entry[other]["term"]}* '
-            f'| {side["def"]} | {section_link(side["see"], page_path, docs_dir)} |'
+            f"| {side['def']} | {section_link(side['see'], page_path, docs_dir)} |"
         )
     return "\n".join(rows)
 

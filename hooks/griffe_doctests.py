@@ -54,8 +54,12 @@ def markdown_docstring(text: str) -> str:
             continue
         line = ROLE.sub(r"`\1`", line)
         following = lines[index + 1 : index + 3]
-        if (LITERAL_INTRO.search(line) and len(following) == 2 and not following[0].strip()
-                and following[1][:1] in (" ", "\t")):
+        if (
+            LITERAL_INTRO.search(line)
+            and len(following) == 2
+            and not following[0].strip()
+            and following[1][:1] in (" ", "\t")
+        ):
             line = line[:-1]
         out.append(line)
     if in_doctest:

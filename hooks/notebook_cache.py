@@ -52,16 +52,31 @@ LOCK = ROOT / "requirements.lock"
 THREAD = "rnnbook-notebooks"
 
 # mkdocs-jupyter's options that reach its converter (plugin.py, on_pre_page).
-CONVERSION_OPTIONS = ("execute", "kernel_name", "theme", "allow_errors", "show_input", "no_input", "no_prompt",
-                      "remove_tag_config", "highlight_extra_classes", "include_requirejs", "custom_mathjax_url")
+CONVERSION_OPTIONS = (
+    "execute",
+    "kernel_name",
+    "theme",
+    "allow_errors",
+    "show_input",
+    "no_input",
+    "no_prompt",
+    "remove_tag_config",
+    "highlight_extra_classes",
+    "include_requirejs",
+    "custom_mathjax_url",
+)
 
 NOTICE = {
-    "it": ("Calcolo in corso",
-           "Questo laboratorio si sta calcolando sul tuo computer, la prima volta che lo apri: la pagina si "
-           "aggiorna da sola appena i risultati sono pronti. Le altre pagine si leggono già."),
-    "en": ("Computing",
-           "This lab is being computed on your computer, the first time you open it: the page updates by "
-           "itself as soon as its results are ready. The other pages can be read already."),
+    "it": (
+        "Calcolo in corso",
+        "Questo laboratorio si sta calcolando sul tuo computer, la prima volta che lo apri: la pagina si "
+        "aggiorna da sola appena i risultati sono pronti. Le altre pagine si leggono già.",
+    ),
+    "en": (
+        "Computing",
+        "This lab is being computed on your computer, the first time you open it: the page updates by "
+        "itself as soon as its results are ready. The other pages can be read already.",
+    ),
 }
 
 
@@ -214,8 +229,12 @@ def _run(paths: list[str], options: dict) -> None:
     """
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     with tempfile.TemporaryDirectory(prefix="rnnbook-notebooks-") as folder:
-        done = subprocess.run([sys.executable, str(Path(__file__).resolve()), json.dumps(options), *paths],
-                              cwd=folder, env=environment, check=False)
+        done = subprocess.run(
+            [sys.executable, str(Path(__file__).resolve()), json.dumps(options), *paths],
+            cwd=folder,
+            env=environment,
+            check=False,
+        )
     if done.returncode:
         raise PluginError(f"A notebook of {', '.join(paths)} failed: its error is printed above.")
 
@@ -228,10 +247,14 @@ def conversion_options(config) -> dict:
 def notebook_pages(files, config) -> list[str]:
     """The notebook pages of this build and their twins in every language."""
     plugin = config.plugins["mkdocs-jupyter"]
-    notebooks = [file for file in files.documentation_pages()
-                 if _book.is_notebook(file.content_string) and plugin.should_include(file)]
-    return sorted({str(_book.page_in(file.abs_src_path, language)) for file in notebooks
-                   for language in _book.languages()})
+    notebooks = [
+        file
+        for file in files.documentation_pages()
+        if _book.is_notebook(file.content_string) and plugin.should_include(file)
+    ]
+    return sorted(
+        {str(_book.page_in(file.abs_src_path, language)) for file in notebooks for language in _book.languages()}
+    )
 
 
 def local_kernels() -> None:

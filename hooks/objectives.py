@@ -40,14 +40,17 @@ def objectives(markdown: str) -> list[str]:
 
 def fill(markdown: str, language: str, docs: Path = DOCS) -> str:
     """Replace every marker with its chapter's objectives in ``language``, joined by ``"; "``."""
+
     def listed(match):
         chapter = page_in(docs / f"{match.group(1)}.md", language)
         if not chapter.exists():
             raise ValueError(f"objectives: no page {chapter.name} for the marker {match.group(0)!r}")
         found = objectives(chapter.read_text(encoding="utf-8"))
         if not found:
-            raise ValueError(f"objectives: {chapter.name} has no objectives (an admonition "
-                             f"'!!! abstract \"...\"' holding a list) for the marker {match.group(0)!r}")
+            raise ValueError(
+                f"objectives: {chapter.name} has no objectives (an admonition "
+                f"'!!! abstract \"...\"' holding a list) for the marker {match.group(0)!r}"
+            )
         return "; ".join(found)
 
     return MARKER.sub(listed, markdown)

@@ -85,9 +85,12 @@ def differences(docs_dir: Path | str) -> list[str]:
             if not twin.exists():
                 continue
             theirs = skeleton(twin.read_text(encoding="utf-8"))
-            problems += [f"{page.relative_to(docs_dir)} and {twin.name} differ in {part}: "
-                         f"{default} {own[part]}, {language} {theirs[part]}"
-                         for part in own if own[part] != theirs[part]]
+            problems += [
+                f"{page.relative_to(docs_dir)} and {twin.name} differ in {part}: "
+                f"{default} {own[part]}, {language} {theirs[part]}"
+                for part in own
+                if own[part] != theirs[part]
+            ]
     return problems
 
 

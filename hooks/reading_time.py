@@ -35,6 +35,7 @@ def reading_minutes(path: Path | str) -> int:
 def fill(markdown: str, language: str, docs: Path = DOCS) -> str:
     """Replace every marker with the reading time of its chapter in ``language``, e.g. ``45 min``,
     and every :data:`PACE` with :data:`WORDS_PER_MINUTE`."""
+
     def minutes(match):
         chapter = page_in(docs / f"{match.group(1)}.md", language)
         if not chapter.exists():

@@ -54,10 +54,17 @@ def _digest(*parts: bytes | str) -> str:
 def on_files(files, config):
     global BUILD_KEY
     if SERVING:
-        sources = [ROOT / "mkdocs.yml", ROOT / "requirements.lock", *sorted((ROOT / "hooks").glob("*.py")),
-                   *sorted(cache.PACKAGE_DIR.rglob("*.py"))]
-        BUILD_KEY = _digest(*(path.read_bytes() for path in sources if path.exists()),
-                            config["theme"]["language"], *sorted(file.src_uri for file in files))
+        sources = [
+            ROOT / "mkdocs.yml",
+            ROOT / "requirements.lock",
+            *sorted((ROOT / "hooks").glob("*.py")),
+            *sorted(cache.PACKAGE_DIR.rglob("*.py")),
+        ]
+        BUILD_KEY = _digest(
+            *(path.read_bytes() for path in sources if path.exists()),
+            config["theme"]["language"],
+            *sorted(file.src_uri for file in files),
+        )
     return files
 
 
@@ -71,10 +78,15 @@ class _Warnings(logging.Handler):
 
 
 def _kept(page) -> dict:
-    return {"content": page.content, "toc": copy.deepcopy(page.toc), "title": page._title_from_render,
-            "anchors": set(page.present_anchor_ids or ()),
-            "links": None if page.links_to_anchors is None
-            else {file.src_uri: dict(links) for file, links in page.links_to_anchors.items()}}
+    return {
+        "content": page.content,
+        "toc": copy.deepcopy(page.toc),
+        "title": page._title_from_render,
+        "anchors": set(page.present_anchor_ids or ()),
+        "links": None
+        if page.links_to_anchors is None
+        else {file.src_uri: dict(links) for file, links in page.links_to_anchors.items()},
+    }
 
 
 def _restore(page, kept: dict, files) -> None:

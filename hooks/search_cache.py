@@ -53,5 +53,6 @@ def cached(add_entry_from_context):
 
 
 # Wrap the original once, should MkDocs load this hook again.
-SearchIndex.add_entry_from_context = cached(getattr(SearchIndex.add_entry_from_context, "uncached",
-                                                    SearchIndex.add_entry_from_context))
+SearchIndex.add_entry_from_context = cached(
+    getattr(SearchIndex.add_entry_from_context, "uncached", SearchIndex.add_entry_from_context)
+)

@@ -53,9 +53,11 @@ def split(index: dict) -> dict[str, dict]:
     for doc in index["docs"]:
         language = next((code for code in others if doc["location"].startswith(f"{code}/")), default)
         prefix = "" if language == default else f"{language}/"
-        docs[language].append({**doc, "location": doc["location"][len(prefix):]})
-    return {language: {"config": {**index["config"], "lang": [language]}, "docs": entries}
-            for language, entries in docs.items()}
+        docs[language].append({**doc, "location": doc["location"][len(prefix) :]})
+    return {
+        language: {"config": {**index["config"], "lang": [language]}, "docs": entries}
+        for language, entries in docs.items()
+    }
 
 
 # After mkdocs-static-i18n's own post-build (priority -100), which builds the other

@@ -25,6 +25,7 @@ from .torch_train import resolve_device
 
 def _checked(convert, minimum=None, strict=False):
     """An argparse ``type`` that converts, then checks a lower bound, with a clear message."""
+
     def parse(text):
         try:
             value = convert(text)
@@ -37,6 +38,7 @@ def _checked(convert, minimum=None, strict=False):
             bound = f"{'>' if strict else '>='} {minimum}"
             raise argparse.ArgumentTypeError(f"expected a number {bound}, got {text}")
         return value
+
     return parse
 
 
@@ -79,8 +81,12 @@ OPTIONS = {
     "form": dict(choices=("modern", "hs"), help="modern (a marker in each half) or H&S 1997's original"),
     "steps": dict(type=_checked(int, 1), metavar="N", help="training steps (batches)"),
     "hidden": dict(type=_checked(int, 1), metavar="H", help="hidden units"),
-    "forget_bias": dict(type=_forget_bias, action=_Given, metavar="BIAS",
-                        help="LSTM only: initial forget-gate bias, or 'none' for PyTorch's initialisation"),
+    "forget_bias": dict(
+        type=_forget_bias,
+        action=_Given,
+        metavar="BIAS",
+        help="LSTM only: initial forget-gate bias, or 'none' for PyTorch's initialisation",
+    ),
     "lr": dict(type=_checked(float, 0, strict=True), help="Adam learning rate"),
     "batch_size": dict(type=_checked(int, 1), metavar="B", help="sequences per batch"),
     "chunk_len": dict(type=_checked(int, 1), metavar="K", help="truncated BPTT chunk length"),
@@ -90,14 +96,17 @@ OPTIONS = {
     "test_size": dict(type=_checked(int, 1), metavar="N", help="test sequences"),
     "horizon": dict(type=_checked(int, 1), metavar="K", help="future values predicted at each step"),
     "noise": dict(type=_checked(float, 0), help="standard deviation of the observation noise"),
-    "docs": dict(type=Path, metavar="DIR",
-                 help="folder of Markdown pages (default: the book's text, shipped with the package)"),
+    "docs": dict(
+        type=Path, metavar="DIR", help="folder of Markdown pages (default: the book's text, shipped with the package)"
+    ),
     "language": dict(choices=("it", "en", "both"), help="pages to read: Italian, English or both"),
     "sample_len": dict(type=_checked(int, 0), metavar="N", help="characters per sample"),
-    "temperatures": dict(type=_checked(float, 0, strict=True), nargs="+", metavar="TEMP",
-                         help="sampling temperatures (> 0)"),
-    "direction": dict(choices=("uni", "bi", "bag"),
-                      help="one direction, two (bidirectional), or a bag of embeddings (no order)"),
+    "temperatures": dict(
+        type=_checked(float, 0, strict=True), nargs="+", metavar="TEMP", help="sampling temperatures (> 0)"
+    ),
+    "direction": dict(
+        choices=("uni", "bi", "bag"), help="one direction, two (bidirectional), or a bag of embeddings (no order)"
+    ),
     "task": dict(choices=("classify", "tag"), help="one label per sentence, or one per token"),
     "num_layers": dict(type=_checked(int, 1), metavar="L", help="stacked recurrent layers"),
     "max_chars": dict(type=_checked(int, 20), metavar="N", help="characters kept of each sentence"),
@@ -107,31 +116,43 @@ OPTIONS = {
 
 
 HELP = {
-    "adding": {"seq_len": "sequence length T: the markers fall in it, the answer comes at its end",
-               "model": "recurrent cell (one layer), or two minGRU or LRU layers trained through the scan"},
-    "scan": {"seq_len": "sequence length T of the adding problem: the markers fall in it",
-             "model": "two minGRU or LRU layers trained through the scan, or one LSTM or GRU layer"},
+    "adding": {
+        "seq_len": "sequence length T: the markers fall in it, the answer comes at its end",
+        "model": "recurrent cell (one layer), or two minGRU or LRU layers trained through the scan",
+    },
+    "scan": {
+        "seq_len": "sequence length T of the adding problem: the markers fall in it",
+        "model": "two minGRU or LRU layers trained through the scan, or one LSTM or GRU layer",
+    },
     "sine": {"seq_len": "steps of each series the model reads (a forecast at every step)"},
-    "negation": {"language": "language of the generated sentences: Italian, English or both",
-                 "train_size": "training sentences", "test_size": "test sentences",
-                 "hidden": "hidden units (unused by the bag of embeddings)"},
-    "langid": {"hidden": "hidden units (unused by the bag of characters)",
-               "docs": "folder of Markdown pages whose sentences are classified (default: the book's text)"},
+    "negation": {
+        "language": "language of the generated sentences: Italian, English or both",
+        "train_size": "training sentences",
+        "test_size": "test sentences",
+        "hidden": "hidden units (unused by the bag of embeddings)",
+    },
+    "langid": {
+        "hidden": "hidden units (unused by the bag of characters)",
+        "docs": "folder of Markdown pages whose sentences are classified (default: the book's text)",
+    },
     "dates": {"test_size": "test dates"},
     "numbers": {"language": "language of the digit words (it or en)", "test_size": "test numbers"},
-    "ssm": {"seq_len": "sequence length T: the symbols to copy are scattered in it among noise",
-            "model": "the residual layers (--num-layers): LSTM, time-invariant SSM (lti), "
-                     "selective SSM (s6) or mLSTM"},
-    "recall": {"seq_len": "steps after the key-value pairs: each key comes back once among them",
-               "model": "the residual layers (--num-layers): LSTM, time-invariant SSM (lti), "
-                        "selective SSM (s6) or mLSTM"},
+    "ssm": {
+        "seq_len": "sequence length T: the symbols to copy are scattered in it among noise",
+        "model": "the residual layers (--num-layers): LSTM, time-invariant SSM (lti), selective SSM (s6) or mLSTM",
+    },
+    "recall": {
+        "seq_len": "steps after the key-value pairs: each key comes back once among them",
+        "model": "the residual layers (--num-layers): LSTM, time-invariant SSM (lti), selective SSM (s6) or mLSTM",
+    },
 }
 
 
 def _add_experiment(subparsers, experiment):
     """A ``run NAME`` parser whose options and defaults come from ``experiment.run``."""
-    parser = subparsers.add_parser(experiment.name, help=experiment.description,
-                                   description=f"{experiment.description}.")
+    parser = subparsers.add_parser(
+        experiment.name, help=experiment.description, description=f"{experiment.description}."
+    )
     for name, param in inspect.signature(experiment.run).parameters.items():
         if name in OPTIONS:
             option = dict(OPTIONS[name])
@@ -139,13 +160,22 @@ def _add_experiment(subparsers, experiment):
                 option["choices"] = experiment.models
             option["help"] = HELP.get(experiment.name, {}).get(name, option["help"]) + " (default: %(default)s)"
             parser.add_argument("--" + name.replace("_", "-"), default=param.default, **option)
-    parser.add_argument("--out", type=Path, metavar="DIR",
-                        help="an empty or new folder for the figures and result.json (default: "
-                             "./rnnbook-runs/ named after the experiment and every setting you changed; "
-                             "-2, -3, ... appended if that folder exists)")
-    parser.add_argument("--threads", type=_checked(int, 1), default=1, metavar="N",
-                        help="CPU threads for PyTorch (default: 1, the fastest for these small nets, "
-                             "and much faster than 2 when other programs share the CPU)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="an empty or new folder for the figures and result.json (default: "
+        "./rnnbook-runs/ named after the experiment and every setting you changed; "
+        "-2, -3, ... appended if that folder exists)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=_checked(int, 1),
+        default=1,
+        metavar="N",
+        help="CPU threads for PyTorch (default: 1, the fastest for these small nets, "
+        "and much faster than 2 when other programs share the CPU)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(experiment=experiment, run_parser=parser)
 
@@ -157,7 +187,8 @@ def build_parser():
     50
     """
     parser = argparse.ArgumentParser(
-        prog="rnnbook", description="Run the experiments of the rnnbook textbook on recurrent networks.")
+        prog="rnnbook", description="Run the experiments of the rnnbook textbook on recurrent networks."
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="list the book's experiments")
@@ -175,13 +206,17 @@ def default_out_dir(name, kwargs, defaults):
     ...                 {"model": "lstm", "horizon": 1, "seed": 0}).as_posix()
     'rnnbook-runs/sine-lstm-horizon=10-seed0'
     """
+
     def text(value):
         if isinstance(value, (list, tuple)):
             return ",".join(map(str, value))
         return Path(value).name if isinstance(value, Path) else str(value)
 
-    changed = [f"{key}={text(value)}" for key, value in kwargs.items()
-               if key not in ("model", "seed", "device") and value != defaults[key]]
+    changed = [
+        f"{key}={text(value)}"
+        for key, value in kwargs.items()
+        if key not in ("model", "seed", "device") and value != defaults[key]
+    ]
     return Path("rnnbook-runs") / "-".join([name, kwargs["model"], *changed, f"seed{kwargs['seed']}"])
 
 
@@ -202,8 +237,10 @@ def _destination(parser, args, kwargs):
     if args.out.exists() and not args.out.is_dir():
         parser.error(f"argument --out: expected a folder, got the existing file {str(args.out)!r}")
     if (args.out / "result.json").exists():
-        parser.error(f"argument --out: {str(args.out)!r} already holds a run (result.json); "
-                     "choose another folder or delete that one")
+        parser.error(
+            f"argument --out: {str(args.out)!r} already holds a run (result.json); "
+            "choose another folder or delete that one"
+        )
     return args.out
 
 
@@ -220,8 +257,7 @@ def _usage_error(parser, error):
 def _run(parser, args):
     """Run the chosen experiment, print its summary and where the figures went; the exit code."""
     experiment = args.experiment
-    kwargs = {name: getattr(args, name) for name in inspect.signature(experiment.run).parameters
-              if name in OPTIONS}
+    kwargs = {name: getattr(args, name) for name in inspect.signature(experiment.run).parameters if name in OPTIONS}
     if "temperatures" in kwargs:
         kwargs["temperatures"] = tuple(kwargs["temperatures"])
     if getattr(args, "forget_bias_given", False) and kwargs["model"] != "lstm":
@@ -233,8 +269,7 @@ def _run(parser, args):
     except (ValueError, FileNotFoundError) as error:
         _usage_error(parser, error)
     except KeyboardInterrupt:
-        print(f"rnnbook run {experiment.name}: interrupted before the first step; nothing to save",
-              file=sys.stderr)
+        print(f"rnnbook run {experiment.name}: interrupted before the first step; nothing to save", file=sys.stderr)
         return 130
     print(format_summary(result))
     for temperature, text in result.get("samples", {}).items():

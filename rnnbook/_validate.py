@@ -29,6 +29,7 @@ FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 def _fmt_shape(shape, dims):
     """Format a symbolic shape, e.g. ``(B, H) = (3, H)`` when B is bound to 3."""
+
     def fmt(items):
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 

@@ -42,9 +42,21 @@ import numpy as np
 
 from rnnbook._validate import as_rng, check_array, check_dtype, check_int, check_same_dtype
 
-__all__ = ["AdditiveParams", "GeneralParams", "Cache", "additive_init", "general_init", "masked_softmax",
-           "additive_forward", "additive_backward", "dot_forward", "dot_backward",
-           "general_forward", "general_backward", "SCORES"]
+__all__ = [
+    "AdditiveParams",
+    "GeneralParams",
+    "Cache",
+    "additive_init",
+    "general_init",
+    "masked_softmax",
+    "additive_forward",
+    "additive_backward",
+    "dot_forward",
+    "dot_backward",
+    "general_forward",
+    "general_backward",
+    "SCORES",
+]
 
 
 @dataclasses.dataclass
@@ -109,9 +121,11 @@ def additive_init(query_size, key_size, attention_size, rng=None, dtype=np.float
     H_k = check_int("key_size", key_size, minimum=1)
     A = check_int("attention_size", attention_size, minimum=1)
     dtype, rng = check_dtype("dtype", dtype), as_rng(rng)
-    return AdditiveParams(W_q=_uniform(rng, H_q**-0.5, (A, H_q), dtype),
-                          W_k=_uniform(rng, H_k**-0.5, (A, H_k), dtype),
-                          v=_uniform(rng, A**-0.5, (A,), dtype))
+    return AdditiveParams(
+        W_q=_uniform(rng, H_q**-0.5, (A, H_q), dtype),
+        W_k=_uniform(rng, H_k**-0.5, (A, H_k), dtype),
+        v=_uniform(rng, A**-0.5, (A,), dtype),
+    )
 
 
 def general_init(query_size, key_size, rng=None, dtype=np.float64):
@@ -141,8 +155,9 @@ def _check(query, keys, mask, dims):
         raise ValueError(f"mask: expected shape (S, B) = {keys.shape[:2]}, got {mask.shape}")
     empty = np.flatnonzero(~mask.any(axis=0))
     if empty.size:
-        raise ValueError(f"mask: column {int(empty[0])} hides every source position "
-                         "(each example needs at least one real position)")
+        raise ValueError(
+            f"mask: column {int(empty[0])} hides every source position (each example needs at least one real position)"
+        )
     return mask
 
 
@@ -178,6 +193,8 @@ def masked_softmax(scores, mask):
     scores = np.where(mask, scores, -np.inf)
     e = np.exp(scores - scores.max(axis=0))  # exp(−∞) = 0 on masked positions
     return e / e.sum(axis=0)
+
+
 # --8<-- [end:masked_softmax]
 
 
@@ -198,6 +215,8 @@ def _context_backward(d_context, cache):
     d_scores = w * (d_weights - (w * d_weights).sum(axis=0))
     d_keys = w[:, :, None] * d_context  # the keys as values
     return d_scores, d_keys
+
+
 # --8<-- [end:weighted_sum]
 
 
@@ -218,11 +237,12 @@ def additive_forward(query, keys, params, mask=None):
     """
     dims = {}
     mask = _check(query, keys, mask, dims)
-    _check_params(params, AdditiveParams,
-                  {"W_q": ("A", "H_q"), "W_k": ("A", "H_k"), "v": ("A",)}, dims)
+    _check_params(params, AdditiveParams, {"W_q": ("A", "H_q"), "W_k": ("A", "H_k"), "v": ("A",)}, dims)
     hidden = np.tanh(query @ params.W_q.T + keys @ params.W_k.T)  # (S, B, A): q broadcast over S
     weights = masked_softmax(hidden @ params.v, mask)
     return _context(weights, keys), weights, Cache(query, keys, weights, params, hidden)
+
+
 # --8<-- [end:additive_forward]
 
 
@@ -256,6 +276,8 @@ def additive_backward(d_context, cache):
     )
     d_keys += d_u @ params.W_k
     return grads, d_u_sum @ params.W_q, d_keys
+
+
 # --8<-- [end:additive_backward]
 
 
@@ -273,6 +295,8 @@ def dot_forward(query, keys, params=None, mask=None):
         raise ValueError(f"query: the dot score needs H_q = H_k, got H_q = {dims['H_q']}, H_k = {dims['H_k']}")
     weights = masked_softmax(np.einsum("bh,sbh->sb", query, keys), mask)
     return _context(weights, keys), weights, Cache(query, keys, weights, None, None)
+
+
 # --8<-- [end:dot_forward]
 
 
@@ -290,7 +314,7 @@ def dot_backward(d_context, cache):
 
 # --8<-- [start:general_forward]
 def general_forward(query, keys, params, mask=None):
-    """"General" attention (Luong et al. 2015, eq. 8): e_j = qᵀ W k_j.
+    """ "General" attention (Luong et al. 2015, eq. 8): e_j = qᵀ W k_j.
 
     The dot score of the projected query q W (B, H_k). Same arguments and results
     as :func:`additive_forward`, with :class:`GeneralParams`.
@@ -301,6 +325,8 @@ def general_forward(query, keys, params, mask=None):
     projected = query @ params.W  # (B, H_k)
     weights = masked_softmax(np.einsum("bh,sbh->sb", projected, keys), mask)
     return _context(weights, keys), weights, Cache(query, keys, weights, params, projected)
+
+
 # --8<-- [end:general_forward]
 
 

@@ -87,9 +87,7 @@ def torch_runner(model, params, xs, dhs):
     xs_t = torch.from_numpy(xs).requires_grad_()
     dhs_t = torch.from_numpy(dhs)
     n_states = 2 if model is lstm else 1
-    states = tuple(
-        torch.zeros(1, B, params.hidden_size, dtype=xs_t.dtype, requires_grad=True) for _ in range(n_states)
-    )
+    states = tuple(torch.zeros(1, B, params.hidden_size, dtype=xs_t.dtype, requires_grad=True) for _ in range(n_states))
 
     def run_torch():
         module.zero_grad(set_to_none=True)
@@ -216,12 +214,12 @@ def main(argv=None):
     clock = CLOCKS[args.clock]
     sizes, peak_size = (QUICK_SIZES, QUICK_PEAK_SIZE) if args.quick else (SIZES, PEAK_SIZE)
 
-    print(f"rnnbook.bench: {args.model}, forward + BPTT, medians of {repeat} alternated runs, "
-          f"{args.clock} clock")
+    print(f"rnnbook.bench: {args.model}, forward + BPTT, medians of {repeat} alternated runs, {args.clock} clock")
     print(environment())
     if args.clock == "thread" and any(os.environ.get(name) != "1" for name in BLAS_THREAD_VARIABLES[:2]):
-        print("warning: the thread clock misses the work of other threads; "
-              "set OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1")
+        print(
+            "warning: the thread clock misses the work of other threads; set OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1"
+        )
     print()
     header = (
         f"{'dtype':8} {'(B, D, H, T)':20} {'numpy ms':>10} {'torch ms':>10} {'numpy/torch':>12} "
@@ -257,8 +255,14 @@ def main(argv=None):
         print(f"  numpy matmul peak: {peak:.1f} GFLOP/s (best shape (m, k, n) = {shape})")
         print(f"  fraction of peak: {fraction:.0%} (target ≥ {PEAK_TARGET:.0%})")
         rows.append(
-            {"dtype": dtype, "size": peak_size, "numpy_s": seconds, "gflops": achieved, "peak_gflops": peak,
-             "fraction": fraction}
+            {
+                "dtype": dtype,
+                "size": peak_size,
+                "numpy_s": seconds,
+                "gflops": achieved,
+                "peak_gflops": peak,
+                "fraction": fraction,
+            }
         )
     return rows
 

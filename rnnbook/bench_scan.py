@@ -44,6 +44,7 @@ def runners(backend, T, N, dtype, seed=0):
     """``(run_loop, run_scan, difference)``: two functions of no argument and their largest difference."""
     a, b = problem(T, N, dtype, seed)
     if backend == "numpy":
+
         def run_loop():
             return scan.linear_recurrence_loop(a, b)
 
@@ -63,6 +64,7 @@ def runners(backend, T, N, dtype, seed=0):
         def run_scan():
             with torch.no_grad():
                 return torch_scan.linear_recurrence(a, b).numpy()
+
     difference = float(np.max(np.abs(run_loop() - run_scan())))
     return run_loop, run_scan, difference
 
@@ -78,8 +80,7 @@ def measure(lengths, widths, *, backends=("numpy", "torch"), dtype="float32", re
             continue
         run_loop, run_scan, difference = runners(backend, T, N, dtype)
         t_loop, t_scan = alternate([run_loop, run_scan], repeat)
-        rows.append({"backend": backend, "T": T, "N": N, "loop_s": t_loop, "scan_s": t_scan,
-                     "difference": difference})
+        rows.append({"backend": backend, "T": T, "N": N, "loop_s": t_loop, "scan_s": t_scan, "difference": difference})
     return rows
 
 
@@ -100,9 +101,11 @@ def main(argv=None):
     print("-" * len(header))
     rows = measure(lengths, widths, dtype=args.dtype, repeat=repeat)
     for row in rows:
-        print(f"{row['backend']:8} {row['T']:6d} {row['N']:6d} {row['loop_s'] * 1e3:10.2f} "
-              f"{row['scan_s'] * 1e3:10.2f} {row['loop_s'] / row['scan_s']:10.2f} {row['difference']:9.1e}",
-              flush=True)
+        print(
+            f"{row['backend']:8} {row['T']:6d} {row['N']:6d} {row['loop_s'] * 1e3:10.2f} "
+            f"{row['scan_s'] * 1e3:10.2f} {row['loop_s'] / row['scan_s']:10.2f} {row['difference']:9.1e}",
+            flush=True,
+        )
     return rows
 
 

@@ -86,6 +86,8 @@ def clip_grad_norm(grads, max_norm):
         for g in grads:
             g *= max_norm / norm
     return norm
+
+
 # --8<-- [end:clip_grad_norm]
 
 
@@ -98,10 +100,15 @@ def check_model(model):
     ...
     TypeError: model: expected the module rnnbook.rnn, rnnbook.lstm or rnnbook.gru (...), got str 'rnn'
     """
-    if not (inspect.ismodule(model) and callable(getattr(model, "forward", None))
-            and callable(getattr(model, "backward", None))):
-        raise TypeError("model: expected the module rnnbook.rnn, rnnbook.lstm or rnnbook.gru "
-                        f"(from rnnbook import rnn), got {type(model).__name__} {model!r}")
+    if not (
+        inspect.ismodule(model)
+        and callable(getattr(model, "forward", None))
+        and callable(getattr(model, "backward", None))
+    ):
+        raise TypeError(
+            "model: expected the module rnnbook.rnn, rnnbook.lstm or rnnbook.gru "
+            f"(from rnnbook import rnn), got {type(model).__name__} {model!r}"
+        )
     return model
 
 
@@ -122,8 +129,7 @@ def _add_scaled(total, grads, weight):
 
 
 # --8<-- [start:loss_and_grads]
-def loss_and_grads(model, params, out_params, xs, targets, *, loss="cross_entropy",
-                   state=None, many_to_one=False):
+def loss_and_grads(model, params, out_params, xs, targets, *, loss="cross_entropy", state=None, many_to_one=False):
     """Loss and full-BPTT gradients (Werbos 1990) of a model with an output layer.
 
     Forward: hs = model(xs), y_t = h_t W^T + b, L = loss(y, targets).
@@ -164,6 +170,8 @@ def loss_and_grads(model, params, out_params, xs, targets, *, loss="cross_entrop
         dhs = dh
     grads, _, _ = model.backward(dhs, cache)
     return value, grads, out_grads, state
+
+
 # --8<-- [end:loss_and_grads]
 
 
@@ -197,12 +205,15 @@ def chunked_bptt(model, params, out_params, xs, targets, k, *, loss="cross_entro
     for start in range(0, T, k):
         end = min(start + k, T)
         value, chunk_grads, chunk_out_grads, state = loss_and_grads(
-            model, params, out_params, xs[start:end], targets[start:end], loss=loss, state=state)
+            model, params, out_params, xs[start:end], targets[start:end], loss=loss, state=state
+        )
         weight = (end - start) / T
         total += weight * value
         _add_scaled(grads, chunk_grads, weight)
         _add_scaled(out_grads, chunk_out_grads, weight)
     return total, grads, out_grads, state
+
+
 # --8<-- [end:chunked_bptt]
 
 
@@ -222,7 +233,7 @@ def _states(model, params, xs, state):
     """The states along the trajectory: states[t] is the state after t steps (states[0] = state)."""
     states = [state]
     for t in range(len(xs)):
-        _, state, _ = model.forward(xs[t:t + 1], state, params)
+        _, state, _ = model.forward(xs[t : t + 1], state, params)
         states.append(state)
     return states
 
@@ -277,6 +288,8 @@ def truncated_bptt(model, params, out_params, xs, targets, k1, k2, *, loss="cros
         _add_scaled(out_grads, window_out_grads, weight)
         previous = t
     return total, grads, out_grads, states[-1]
+
+
 # --8<-- [end:truncated_bptt]
 
 
@@ -303,8 +316,10 @@ def check_torch_inputs(rnn, xs, targets):
         raise ValueError("rnn: expected a time-major module (batch_first=False), got batch_first=True")
     for name, value in (("xs", xs), ("targets", targets)):
         if not isinstance(value, torch.Tensor):
-            raise TypeError(f"{name}: expected a torch tensor, got {type(value).__name__} "
-                            "(convert a numpy array with torch.from_numpy)")
+            raise TypeError(
+                f"{name}: expected a torch tensor, got {type(value).__name__} "
+                "(convert a numpy array with torch.from_numpy)"
+            )
     if xs.ndim != 3 or 0 in xs.shape[:2]:
         raise ValueError(f"xs: expected a (T, B, D) tensor with T, B >= 1, got shape {tuple(xs.shape)}")
     if len(targets) != len(xs):
@@ -346,6 +361,8 @@ def torch_chunked_bptt(rnn, linear, xs, targets, k, *, loss="cross_entropy", sta
         total += value.item()
         state = detach_state(state)  # the cut: no gradient flows into the previous chunk
     return total, state
+
+
 # --8<-- [end:torch_chunked_bptt]
 
 
@@ -368,23 +385,24 @@ def torch_truncated_bptt(rnn, linear, xs, targets, k1, k2, *, loss="cross_entrop
     states = [state]
     with torch.no_grad():
         for t in range(T):
-            _, state = rnn(xs[t:t + 1], state)
+            _, state = rnn(xs[t : t + 1], state)
             states.append(state)
     total, previous = 0.0, 0
     for t in backprop_times(T, k1):
         start = max(0, t - k2)
         hs, _ = rnn(xs[start:t], states[start])
-        ys = linear(hs[previous - start:])
+        ys = linear(hs[previous - start :])
         value = _torch_loss(loss, ys, targets[previous:t]) * (t - previous) / T
         value.backward()
         total += value.item()
         previous = t
     return total, states[-1]
+
+
 # --8<-- [end:torch_truncated_bptt]
 
 
-def input_gradient_by_lag(model, params, out_params, xs, target, *, truncation=None,
-                          loss="cross_entropy", state=None):
+def input_gradient_by_lag(model, params, out_params, xs, target, *, truncation=None, loss="cross_entropy", state=None):
     """How much of a last-step loss reaches the input τ steps back, with truncation.
 
     Computes ‖∂ℓ_T/∂x_{T-τ}‖ for the lags τ = 0, ..., T-1, where ℓ_T is the loss
@@ -418,8 +436,8 @@ def input_gradient_by_lag(model, params, out_params, xs, target, *, truncation=N
     T = check_array("xs", xs, shape=("T", "B", "D")).shape[0]
     k = T if truncation is None else min(check_int("truncation", truncation, minimum=1), T)
     if k < T:  # run up to the window without keeping anything for the backward pass
-        _, state, _ = model.forward(xs[:T - k], state, params)
-    hs, _, cache = model.forward(xs[T - k:], state, params)
+        _, state, _ = model.forward(xs[: T - k], state, params)
+    hs, _, cache = model.forward(xs[T - k :], state, params)
     ys, out_cache = layers.linear_forward(hs[-1], out_params)
     _, dys = LOSSES[loss](ys, target)
     _, dh = layers.linear_backward(dys, out_cache)

@@ -27,8 +27,16 @@ import numpy as np
 
 from rnnbook._validate import FLOAT_DTYPES, check_array, check_same_dtype
 
-__all__ = ["TORCH_NAMES", "Params", "ReadOnlyCache", "sigmoid", "check_inputs", "check_state", "check_backward",
-           "check_step_backward"]
+__all__ = [
+    "TORCH_NAMES",
+    "Params",
+    "ReadOnlyCache",
+    "sigmoid",
+    "check_inputs",
+    "check_state",
+    "check_backward",
+    "check_step_backward",
+]
 
 # Our names and PyTorch's, for a one-layer module.
 TORCH_NAMES = {
@@ -143,8 +151,7 @@ class Params:
         check_array(f"{name}.W_hh", params.W_hh, shape=(GH, "H"), dims=dims)
         if dims[GH] != cls.G * dims["H"]:
             raise ValueError(
-                f"{name}.W_hh: expected shape ({GH}, H) with {cls.G} gates of H rows each, "
-                f"got {params.W_hh.shape}"
+                f"{name}.W_hh: expected shape ({GH}, H) with {cls.G} gates of H rows each, got {params.W_hh.shape}"
             )
         check_array(f"{name}.W_ih", params.W_ih, shape=(GH, "D"), dims=dims)
         check_array(f"{name}.b_ih", params.b_ih, shape=(GH,), dims=dims)
@@ -179,17 +186,12 @@ class Params:
             if getattr(module, attr) != value:
                 raise ValueError(f"module: expected {attr}={value!r}, got {getattr(module, attr)!r}")
         if module.mode != cls.TORCH_MODE:
-            raise ValueError(
-                f"module: expected mode {cls.TORCH_MODE!r} (nonlinearity='tanh'), got {module.mode!r}"
-            )
+            raise ValueError(f"module: expected mode {cls.TORCH_MODE!r} (nonlinearity='tanh'), got {module.mode!r}")
         arrays = {
-            name: getattr(module, torch_name).detach().cpu().numpy().copy()
-            for name, torch_name in TORCH_NAMES.items()
+            name: getattr(module, torch_name).detach().cpu().numpy().copy() for name, torch_name in TORCH_NAMES.items()
         }
         if arrays["W_ih"].dtype not in FLOAT_DTYPES:
-            raise TypeError(
-                f"module: expected float32 or float64 weights, got {module.weight_ih_l0.dtype}"
-            )
+            raise TypeError(f"module: expected float32 or float64 weights, got {module.weight_ih_l0.dtype}")
         return cls(**arrays)
 
     # --8<-- [start:to_torch]
@@ -218,6 +220,7 @@ class Params:
             for name, torch_name in TORCH_NAMES.items():
                 getattr(module, torch_name).copy_(torch.from_numpy(getattr(self, name)))
         return module
+
     # --8<-- [end:to_torch]
 
 
@@ -276,6 +279,8 @@ def sigmoid(x, out=None):
     with np.errstate(over="ignore"):
         e = np.exp(-x)
     return np.divide(1, 1 + e, out=out)
+
+
 # --8<-- [end:sigmoid]
 
 
@@ -360,8 +365,7 @@ def check_backward(dhs, cache, d_state, cache_class, n_states=1):
     """
     if not isinstance(cache, cache_class):
         raise TypeError(
-            f"cache: expected the {_qualname(cache_class)} returned by forward, "
-            f"got {_qualname(type(cache))}"
+            f"cache: expected the {_qualname(cache_class)} returned by forward, got {_qualname(type(cache))}"
         )
     T, B, _ = cache.xs.shape
     dims = {"T": T, "B": B, "H": cache.params.hidden_size}

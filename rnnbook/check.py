@@ -30,15 +30,23 @@ import numpy as np
 
 from rnnbook import gru, lstm, rnn
 
-__all__ = ["rnn_step", "lstm_step", "gru_step", "rnn_step_backward", "lstm_step_backward",
-           "gru_step_backward"]
+__all__ = ["rnn_step", "lstm_step", "gru_step", "rnn_step_backward", "lstm_step_backward", "gru_step_backward"]
 
 SIZES = [(1, 1, 1), (2, 3, 4), (3, 2, 5)]  # (B, D, H): the smallest first, where a mismatch is easy to read
 SEEDS = (0, 1)
-MEANING = {"state": "the new state", "state[0]": "h_t", "state[1]": "c_t", "dx": "∂L/∂x_t",
-           "d_prev": "∂L/∂h_{t-1}", "d_prev[0]": "∂L/∂h_{t-1}", "d_prev[1]": "∂L/∂c_{t-1}",
-           "grads.W_ih": "∂L/∂W_ih", "grads.W_hh": "∂L/∂W_hh", "grads.b_ih": "∂L/∂b_ih",
-           "grads.b_hh": "∂L/∂b_hh"}
+MEANING = {
+    "state": "the new state",
+    "state[0]": "h_t",
+    "state[1]": "c_t",
+    "dx": "∂L/∂x_t",
+    "d_prev": "∂L/∂h_{t-1}",
+    "d_prev[0]": "∂L/∂h_{t-1}",
+    "d_prev[1]": "∂L/∂c_{t-1}",
+    "grads.W_ih": "∂L/∂W_ih",
+    "grads.W_hh": "∂L/∂W_hh",
+    "grads.b_ih": "∂L/∂b_ih",
+    "grads.b_hh": "∂L/∂b_hh",
+}
 
 
 def _inputs(model, B, D, H, seed):
@@ -68,8 +76,9 @@ def _named(name, value):
 def _compare(check_name, names, expected, given, where):
     """Raise AssertionError, in words, at the first output of ``given`` that differs from ``expected``."""
     if not isinstance(given, tuple | list) or len(given) != len(expected):
-        raise AssertionError(f"{check_name}: expected {len(expected)} outputs {names}, "
-                             f"got {type(given).__name__} {given!r:.80}")
+        raise AssertionError(
+            f"{check_name}: expected {len(expected)} outputs {names}, got {type(given).__name__} {given!r:.80}"
+        )
     for name, value, want in zip(names, given, expected):
         theirs = _named(name, want)
         try:
@@ -77,26 +86,31 @@ def _compare(check_name, names, expected, given, where):
         except AttributeError:
             ours = []
         if len(ours) != len(theirs):
-            raise AssertionError(f"{check_name}: {name} should hold {[n for n, _ in theirs]}, "
-                                 f"got {type(value).__name__}")
+            raise AssertionError(
+                f"{check_name}: {name} should hold {[n for n, _ in theirs]}, got {type(value).__name__}"
+            )
         for (key, got), (_, ref) in zip(ours, theirs):
             meaning = f"{key} ({MEANING[key]})" if key in MEANING else key
             if not isinstance(got, np.ndarray):
                 raise AssertionError(f"{check_name}: {meaning} should be a numpy array, got {type(got).__name__}")
             if got.shape != ref.shape:
-                raise AssertionError(f"{check_name}: {meaning} has shape {got.shape}, expected {ref.shape} "
-                                     f"with {where}")
+                raise AssertionError(
+                    f"{check_name}: {meaning} has shape {got.shape}, expected {ref.shape} with {where}"
+                )
             close = np.isclose(got, ref, rtol=1e-6, atol=1e-9)
             if not close.all():
                 k = tuple(int(i) for i in np.argwhere(~close)[0])
-                raise AssertionError(f"{check_name}: {meaning} differs at entry {k} with {where}: "
-                                     f"expected {ref[k]:.6g}, got {got[k]:.6g}")
+                raise AssertionError(
+                    f"{check_name}: {meaning} differs at entry {k} with {where}: "
+                    f"expected {ref[k]:.6g}, got {got[k]:.6g}"
+                )
 
 
 def _check(check_name, model, f, reference, names, backward):
     """Call ``reference`` and ``f`` on the same random inputs, each on its own copy; compare."""
     for B, D, H in SIZES:
         for seed in SEEDS:
+
             def arguments():
                 params, x, state, d_state = _inputs(model, B, D, H, seed)
                 return (d_state, x, state, params) if backward else (x, state, params)

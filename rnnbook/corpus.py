@@ -67,8 +67,9 @@ def fenced_lines(lines):
             yield line, "open", info
         elif fence is None:
             yield line, "text", ""
-        elif match and match["fence"][0] == fence[0] and len(match["fence"]) >= len(fence) \
-                and not match["info"].strip():
+        elif (
+            match and match["fence"][0] == fence[0] and len(match["fence"]) >= len(fence) and not match["info"].strip()
+        ):
             fence = None
             yield line, "close", info
         else:
@@ -90,8 +91,9 @@ def markdown_prose(markdown):
     """
     text = _FRONT_MATTER.sub("", markdown)
     text = _HTML_COMMENT.sub("", text)
-    kept = [line for line, kind, _ in fenced_lines(text.splitlines())
-            if kind == "text" and not _MARKUP_LINE.match(line)]
+    kept = [
+        line for line, kind, _ in fenced_lines(text.splitlines()) if kind == "text" and not _MARKUP_LINE.match(line)
+    ]
     text = "\n".join(kept) + "\n"
     text = _IMAGE.sub("", text)
     text = _LINK.sub(r"\1", text)
@@ -135,8 +137,7 @@ def book_pages(docs_dir, language="both"):
 def pages_prose(docs_dir):
     """The prose of every page of a folder: ``{path relative to the folder: prose}``, in path order."""
     root = Path(docs_dir)
-    return {p.relative_to(root).as_posix(): markdown_prose(p.read_text(encoding="utf-8"))
-            for p in book_pages(root)}
+    return {p.relative_to(root).as_posix(): markdown_prose(p.read_text(encoding="utf-8")) for p in book_pages(root)}
 
 
 def shipped_prose():
@@ -148,8 +149,9 @@ def shipped_prose():
     True
     """
     if not SHIPPED.exists():
-        raise FileNotFoundError(f"{SHIPPED} is missing: in the repository, `python -m rnnbook.corpus --write` "
-                                "writes it from the chapters")
+        raise FileNotFoundError(
+            f"{SHIPPED} is missing: in the repository, `python -m rnnbook.corpus --write` writes it from the chapters"
+        )
     return json.loads(SHIPPED.read_text(encoding="utf-8"))["pages"]
 
 
@@ -268,8 +270,7 @@ def stream_layout(codes, batch_size):
     codes = np.asarray(codes)
     if codes.ndim != 1 or len(codes) < 2 * B:
         raise ValueError(
-            f"codes: expected a 1-D stream of at least 2 * batch_size = {2 * B} codes, "
-            f"got shape {codes.shape}"
+            f"codes: expected a 1-D stream of at least 2 * batch_size = {2 * B} codes, got shape {codes.shape}"
         )
     n = len(codes) // B
     return codes[: n * B].reshape(B, n)
@@ -367,9 +368,15 @@ def main(argv=None):
     """``python -m rnnbook.corpus``: check the shipped copy against the chapters, or ``--write`` it."""
     parser = argparse.ArgumentParser(
         prog="python -m rnnbook.corpus",
-        description="Compare the book's text shipped with the package with the chapters, or rewrite it.")
-    parser.add_argument("--docs", type=Path, default=REPOSITORY_DOCS, metavar="DIR",
-                        help="the chapters (default: docs/ of the repository that holds this package)")
+        description="Compare the book's text shipped with the package with the chapters, or rewrite it.",
+    )
+    parser.add_argument(
+        "--docs",
+        type=Path,
+        default=REPOSITORY_DOCS,
+        metavar="DIR",
+        help="the chapters (default: docs/ of the repository that holds this package)",
+    )
     parser.add_argument("--write", action="store_true", help="rewrite the copy, rnnbook/data/corpus.json")
     args = parser.parse_args(argv)
     if args.write:

@@ -67,6 +67,8 @@ def greedy(next_log_probs, bos, eos, max_len):
         best = int(np.argmax(log_p))
         tokens, score = tokens + (best,), score + float(log_p[best])
     return tokens, score
+
+
 # --8<-- [end:greedy]
 
 
@@ -83,6 +85,8 @@ def gnmt_penalty(length, alpha):
     (1.0, 1.5157)
     """
     return ((5 + length) / 6) ** alpha
+
+
 # --8<-- [end:gnmt_penalty]
 
 
@@ -130,6 +134,8 @@ def beam_search(next_log_probs, bos, eos, beam_size, max_len, length_penalty=0.0
     finished += alive  # prefixes that reached max_len without eos
     finished.sort(key=lambda h: -h[1] / gnmt_penalty(len(h[0]), alpha))
     return finished[:beam_size]
+
+
 # --8<-- [end:beam_search]
 
 
@@ -158,4 +164,6 @@ def sample(next_log_probs, bos, eos, max_len, temperature=1.0, rng=None):
         token = int(rng.choice(len(p), p=p / p.sum()))
         tokens, score = tokens + (token,), score + float(log_p[token])
     return tokens, score
+
+
 # --8<-- [end:sample]

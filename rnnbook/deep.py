@@ -69,7 +69,7 @@ class Params:
 
     cell: str
     layers: list
-# --8<-- [end:params]
+    # --8<-- [end:params]
 
     @property
     def num_layers(self):
@@ -136,9 +136,7 @@ class Params:
                 expected = {"H": H, "D": D if l == 0 else K * H}
                 for letter, size in expected.items():
                     if dims[letter] != size:
-                        raise ValueError(
-                            f"{name}.layers[{l}][{k}]: expected {letter} = {size}, got {dims[letter]}"
-                        )
+                        raise ValueError(f"{name}.layers[{l}][{k}]: expected {letter} = {size}, got {dims[letter]}")
         check_same_dtype(**{k: a for k, a in params.arrays().items()})
         return {"D": D, "H": H}
 
@@ -224,6 +222,8 @@ def init(cell, input_size, hidden_size, num_layers=1, bidirectional=False, rng=N
         cell,
         [[CELLS[cell].init(D if l == 0 else K * H, H, rng=rng, dtype=dtype) for _ in range(K)] for l in range(M)],
     )
+
+
 # --8<-- [end:init]
 
 
@@ -313,6 +313,8 @@ def forward(xs, state, params, lengths=None):
         caches.append(layer_caches)
         xs = np.concatenate(outputs, axis=-1)  # the next layer's input (T, B, K·H)
     return xs, _stack_state(finals), Cache(params, lengths, caches, (T, B, dims["D"]))
+
+
 # --8<-- [end:forward]
 
 
@@ -355,4 +357,6 @@ def backward(d_outputs, cache, d_state=None):
             grads[l][k], d_state0[l * K + k] = g, d0
         d_outputs = d_inputs  # ∂L/∂(outputs of layer l − 1), or ∂L/∂xs
     return Params(params.cell, grads), d_outputs, _stack_state(d_state0)
+
+
 # --8<-- [end:backward]

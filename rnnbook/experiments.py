@@ -33,16 +33,23 @@ from ._validate import check_choice, check_int
 from .figures import running_mean
 from .masking import step_mask
 from .seq2seq_data import BOS, EOS
-from .sequence_tasks import (Batch, bag_of_tokens_accuracy, book_sentences, most_frequent_share, negation_sentence,
-                             negation_vocab, pad_batch, token_tag_accuracy)
+from .sequence_tasks import (
+    Batch,
+    bag_of_tokens_accuracy,
+    book_sentences,
+    most_frequent_share,
+    negation_sentence,
+    negation_vocab,
+    pad_batch,
+    token_tag_accuracy,
+)
 from .torch_models import CharLM, SequenceRegressor, SequenceTagger
 from .torch_scan import CELLS as LINEAR_CELLS
 from .torch_scan import LinearRecurrentRegressor
 from .torch_ssm import CELLS as SSM_CELLS
 from .torch_ssm import SequenceModel
 from .torch_sequences import BagOfEmbeddings, RecurrentClassifier, RecurrentTagger
-from .torch_train import (predict, rollout, sample_text, seed_everything, sequence_cross_entropy,
-                    stream_loss, train)
+from .torch_train import predict, rollout, sample_text, seed_everything, sequence_cross_entropy, stream_loss, train
 from .torch_seq2seq import Seq2Seq, exact_match, greedy_batch, next_log_probs_fn, train_seq2seq
 
 # Every experiment starts an LSTM with forget-gate bias 1, the usual recommendation
@@ -75,6 +82,7 @@ def plain_settings(arguments):
     >>> plain_settings({"steps": 10, "temperatures": (0.5, 1.0), "progress": False})
     {'steps': 10, 'temperatures': [0.5, 1.0]}
     """
+
     def plain(value):
         if isinstance(value, Path):
             return str(value)
@@ -119,17 +127,41 @@ def _accuracy_pass_line(summary, baselines, n):
     return pass_line
 
 
-def _result(name, title, settings, history, *, metric, log_metric, lines, metrics, summary, passed,
-            **extra):
+def _result(name, title, settings, history, *, metric, log_metric, lines, metrics, summary, passed, **extra):
     """Assemble a result dict of plain data; ``metrics`` holds numbers, ``summary`` their text."""
-    return {"experiment": name, "title": title, "settings": settings, "history": history,
-            "metric": metric, "log_metric": log_metric, "lines": lines, "metrics": metrics,
-            "summary": summary, "passed": passed, "seconds": history["seconds"], **extra}
+    return {
+        "experiment": name,
+        "title": title,
+        "settings": settings,
+        "history": history,
+        "metric": metric,
+        "log_metric": log_metric,
+        "lines": lines,
+        "metrics": metrics,
+        "summary": summary,
+        "passed": passed,
+        "seconds": history["seconds"],
+        **extra,
+    }
 
 
-def run_adding(*, model="lstm", seq_len=100, form="modern", steps=3000, hidden=64, forget_bias=1.0,
-               lr=3e-3, batch_size=50, clip=1.0, eval_every=100, test_size=1000, seed=0, device="cpu",
-               progress=True):
+def run_adding(
+    *,
+    model="lstm",
+    seq_len=100,
+    form="modern",
+    steps=3000,
+    hidden=64,
+    forget_bias=1.0,
+    lr=3e-3,
+    batch_size=50,
+    clip=1.0,
+    eval_every=100,
+    test_size=1000,
+    seed=0,
+    device="cpu",
+    progress=True,
+):
     """The adding problem: a tanh RNN stays at the trivial MSE, an LSTM learns it.
 
     ``model`` is "rnn", "lstm" or "gru" (one PyTorch layer), or "mingru" or "lru"
@@ -155,9 +187,19 @@ def run_adding(*, model="lstm", seq_len=100, form="modern", steps=3000, hidden=6
         return {"test_mse": float(np.mean((predict(m, test, device) - test.ys) ** 2))}
 
     batches = (make(seq_len, batch_size, train_rng) for _ in itertools.count())
-    history = train(net, batches, mse, steps=steps, lr=lr, clip=clip, evaluate=evaluate,
-                    eval_every=eval_every, device=device, progress=progress,
-                    desc=f"adding {model} T={seq_len}")
+    history = train(
+        net,
+        batches,
+        mse,
+        steps=steps,
+        lr=lr,
+        clip=clip,
+        evaluate=evaluate,
+        eval_every=eval_every,
+        device=device,
+        progress=progress,
+        desc=f"adding {model} T={seq_len}",
+    )
     final = history["eval"][-1]["test_mse"]
     pass_line = ADDING_PASS_MSE if form == "modern" else HS_STOP_MSE
     metrics = {"test_mse": final, "baseline_mse": baseline.mse, "pass_line": pass_line}
@@ -173,13 +215,34 @@ def run_adding(*, model="lstm", seq_len=100, form="modern", steps=3000, hidden=6
         summary["H&S stopping error"] = f"{pass_line:.4f}"
         summary[f"test sequences with |error| < {HS_TOLERANCE}"] = f"{accuracy:.1%}"
     return _result(
-        "adding", f"Adding problem ({form} form), {model.upper()}, T = {seq_len}", settings,
-        history, metric="test_mse", log_metric=True, metrics=metrics, summary=summary,
-        passed=final < pass_line, lines={"trivial baseline": baseline.mse, "pass line": pass_line})
+        "adding",
+        f"Adding problem ({form} form), {model.upper()}, T = {seq_len}",
+        settings,
+        history,
+        metric="test_mse",
+        log_metric=True,
+        metrics=metrics,
+        summary=summary,
+        passed=final < pass_line,
+        lines={"trivial baseline": baseline.mse, "pass line": pass_line},
+    )
 
 
-def run_scan(*, model="mingru", seq_len=400, steps=1000, hidden=32, lr=1e-2, batch_size=32, clip=1.0,
-             eval_every=100, test_size=1000, seed=0, device="cpu", progress=True):
+def run_scan(
+    *,
+    model="mingru",
+    seq_len=400,
+    steps=1000,
+    hidden=32,
+    lr=1e-2,
+    batch_size=32,
+    clip=1.0,
+    eval_every=100,
+    test_size=1000,
+    seed=0,
+    device="cpu",
+    progress=True,
+):
     """The adding problem at a length where the LSTM stays long on its plateau: minGRU or LRU against it.
 
     :func:`run_adding` in the modern form, with settings shared by all models (the
@@ -187,15 +250,45 @@ def run_scan(*, model="mingru", seq_len=400, steps=1000, hidden=32, lr=1e-2, bat
     linear recurrent layers trained through the scan), or "lstm" or "gru".
     """
     settings = plain_settings(locals())
-    result = run_adding(model=model, seq_len=seq_len, form="modern", steps=steps, hidden=hidden,
-                        forget_bias=1.0, lr=lr, batch_size=batch_size, clip=clip, eval_every=eval_every,
-                        test_size=test_size, seed=seed, device=device, progress=progress)
+    result = run_adding(
+        model=model,
+        seq_len=seq_len,
+        form="modern",
+        steps=steps,
+        hidden=hidden,
+        forget_bias=1.0,
+        lr=lr,
+        batch_size=batch_size,
+        clip=clip,
+        eval_every=eval_every,
+        test_size=test_size,
+        seed=seed,
+        device=device,
+        progress=progress,
+    )
     return result | {"experiment": "scan", "settings": settings}
 
 
-def run_charlm(*, model="lstm", docs=None, language="both", steps=600, hidden=128, forget_bias=1.0,
-               lr=3e-3, batch_size=32, chunk_len=64, clip=1.0, eval_every=100, sample_len=300,
-               temperatures=(0.5, 1.0), prime="\n", seed=0, device="cpu", progress=True):
+def run_charlm(
+    *,
+    model="lstm",
+    docs=None,
+    language="both",
+    steps=600,
+    hidden=128,
+    forget_bias=1.0,
+    lr=3e-3,
+    batch_size=32,
+    chunk_len=64,
+    clip=1.0,
+    eval_every=100,
+    sample_len=300,
+    temperatures=(0.5, 1.0),
+    prime="\n",
+    seed=0,
+    device="cpu",
+    progress=True,
+):
     """A character language model on the book's own text, trained with truncated BPTT.
 
     The text of ``docs`` (default: the book's pages) in ``language`` ("it", "en" or
@@ -213,8 +306,10 @@ def run_charlm(*, model="lstm", docs=None, language="both", steps=600, hidden=12
     vocab = corpus.Vocab.from_text(text)
     train_codes, valid_codes = corpus.split(vocab.encode(text), 0.1)
     if len(valid_codes) < 2 * batch_size:
-        raise ValueError(f"docs: expected at least {20 * batch_size} characters of prose for "
-                         f"batch_size = {batch_size}, got {len(text)}")
+        raise ValueError(
+            f"docs: expected at least {20 * batch_size} characters of prose for "
+            f"batch_size = {batch_size}, got {len(text)}"
+        )
     valid = list(corpus.tbptt_chunks(corpus.stream_layout(valid_codes, batch_size), chunk_len))
     unigram = corpus.unigram_entropy(train_codes, len(vocab))
     bigram = corpus.bigram_bits(train_codes, valid_codes, len(vocab))
@@ -225,30 +320,72 @@ def run_charlm(*, model="lstm", docs=None, language="both", steps=600, hidden=12
         return {"valid_bpc": stream_loss(m, valid, sequence_cross_entropy, device) / math.log(2)}
 
     batches = corpus.endless_chunks(corpus.stream_layout(train_codes, batch_size), chunk_len)
-    history = train(net, batches, sequence_cross_entropy, steps=steps, lr=lr, clip=clip,
-                    carry_state=True, evaluate=evaluate, eval_every=eval_every, device=device,
-                    progress=progress, desc=f"charlm {model}")
+    history = train(
+        net,
+        batches,
+        sequence_cross_entropy,
+        steps=steps,
+        lr=lr,
+        clip=clip,
+        carry_state=True,
+        evaluate=evaluate,
+        eval_every=eval_every,
+        device=device,
+        progress=progress,
+        desc=f"charlm {model}",
+    )
     final = history["eval"][-1]["valid_bpc"]
-    samples = {str(t): sample_text(net, vocab, prime, sample_len, temperature=t, seed=seed, device=device)
-               for t in temperatures}
-    metrics = {"valid_bpc": final, "unigram_bits": unigram, "bigram_bits": bigram, "pass_line": pass_line,
-               "train_chars": len(train_codes),
-               "valid_chars": len(valid_codes), "vocabulary": len(vocab)}
-    summary = {f"validation bits per character ({len(valid_codes)} characters)": f"{final:.3f}",
-               "unigram entropy of the training text": f"{unigram:.3f}",
-               "bigram model (add-one) on the validation text": f"{bigram:.3f}",
-               "pass line (the better of these)": f"{pass_line:.3f}",
-               "characters: training / vocabulary": f"{len(train_codes)} / {len(vocab)}"}
+    samples = {
+        str(t): sample_text(net, vocab, prime, sample_len, temperature=t, seed=seed, device=device)
+        for t in temperatures
+    }
+    metrics = {
+        "valid_bpc": final,
+        "unigram_bits": unigram,
+        "bigram_bits": bigram,
+        "pass_line": pass_line,
+        "train_chars": len(train_codes),
+        "valid_chars": len(valid_codes),
+        "vocabulary": len(vocab),
+    }
+    summary = {
+        f"validation bits per character ({len(valid_codes)} characters)": f"{final:.3f}",
+        "unigram entropy of the training text": f"{unigram:.3f}",
+        "bigram model (add-one) on the validation text": f"{bigram:.3f}",
+        "pass line (the better of these)": f"{pass_line:.3f}",
+        "characters: training / vocabulary": f"{len(train_codes)} / {len(vocab)}",
+    }
     return _result(
-        "charlm", f"Character LM on the book, {model.upper()}, H = {hidden}", settings,
-        history, metric="valid_bpc", log_metric=False, metrics=metrics, summary=summary,
-        passed=final < pass_line, lines={"unigram baseline": unigram, "bigram baseline": bigram},
-        samples=samples)
+        "charlm",
+        f"Character LM on the book, {model.upper()}, H = {hidden}",
+        settings,
+        history,
+        metric="valid_bpc",
+        log_metric=False,
+        metrics=metrics,
+        summary=summary,
+        passed=final < pass_line,
+        lines={"unigram baseline": unigram, "bigram baseline": bigram},
+        samples=samples,
+    )
 
 
-def run_reber(*, model="lstm", steps=1500, hidden=16, forget_bias=1.0, lr=1e-2, batch_size=16,
-              clip=1.0, eval_every=100, train_size=256, test_size=256, seed=0, device="cpu",
-              progress=True):
+def run_reber(
+    *,
+    model="lstm",
+    steps=1500,
+    hidden=16,
+    forget_bias=1.0,
+    lr=1e-2,
+    batch_size=16,
+    clip=1.0,
+    eval_every=100,
+    train_size=256,
+    test_size=256,
+    seed=0,
+    device="cpu",
+    progress=True,
+):
     """Next-symbol prediction on the embedded Reber grammar (H&S 1997 §5.1, Table 1).
 
     Trains on ``train_size`` random strings with cross-entropy on the next symbol and
@@ -264,38 +401,78 @@ def run_reber(*, model="lstm", steps=1500, hidden=16, forget_bias=1.0, lr=1e-2, 
     train_rng, test_rng = _data_rngs(seed)
     train_set = [tasks.embedded_reber_string(train_rng) for _ in range(train_size)]
     both = tasks.reber_batch(train_set + [tasks.embedded_reber_string(test_rng) for _ in range(test_size)])
-    net = SequenceTagger(len(tasks.REBER_SYMBOLS), hidden, len(tasks.REBER_SYMBOLS), cell=model,
-                         forget_bias=_lstm_only(model, forget_bias))
+    net = SequenceTagger(
+        len(tasks.REBER_SYMBOLS),
+        hidden,
+        len(tasks.REBER_SYMBOLS),
+        cell=model,
+        forget_bias=_lstm_only(model, forget_bias),
+    )
 
     def evaluate(m):
         correct = tasks.reber_correct(predict(m, both, device), both.legal, both.lengths)
         return {"train_correct": correct[:train_size].mean(), "test_correct": correct[train_size:].mean()}
 
-    batches = (tasks.reber_batch([train_set[i] for i in train_rng.integers(train_size, size=batch_size)])
-               for _ in itertools.count())
-    history = train(net, batches, sequence_cross_entropy, steps=steps, lr=lr, clip=clip,
-                    evaluate=evaluate, eval_every=eval_every, device=device, progress=progress,
-                    desc=f"reber {model}")
+    batches = (
+        tasks.reber_batch([train_set[i] for i in train_rng.integers(train_size, size=batch_size)])
+        for _ in itertools.count()
+    )
+    history = train(
+        net,
+        batches,
+        sequence_cross_entropy,
+        steps=steps,
+        lr=lr,
+        clip=clip,
+        evaluate=evaluate,
+        eval_every=eval_every,
+        device=device,
+        progress=progress,
+        desc=f"reber {model}",
+    )
     final = history["eval"][-1]
-    solved = next((e["step"] for e in history["eval"]
-                   if e["train_correct"] == e["test_correct"] == 1.0), None)
-    metrics = {"train_correct": final["train_correct"], "test_correct": final["test_correct"],
-               "solved_at_step": solved}
-    summary = {"training strings correct (final)": f"{final['train_correct']:.1%}",
-               "test strings correct (final)": f"{final['test_correct']:.1%}",
-               "all strings first correct after": "never" if solved is None
-               else f"{solved * batch_size} sequences (step {solved})",
-               "H&S 1997 Table 1": "LSTM 97-100 % of trials, after 8,440-39,740 sequences; "
-                                   "Elman net 0 %"}
+    solved = next((e["step"] for e in history["eval"] if e["train_correct"] == e["test_correct"] == 1.0), None)
+    metrics = {"train_correct": final["train_correct"], "test_correct": final["test_correct"], "solved_at_step": solved}
+    summary = {
+        "training strings correct (final)": f"{final['train_correct']:.1%}",
+        "test strings correct (final)": f"{final['test_correct']:.1%}",
+        "all strings first correct after": "never"
+        if solved is None
+        else f"{solved * batch_size} sequences (step {solved})",
+        "H&S 1997 Table 1": "LSTM 97-100 % of trials, after 8,440-39,740 sequences; Elman net 0 %",
+    }
     return _result(
-        "reber", f"Embedded Reber grammar, {model.upper()}, H = {hidden}", settings, history,
-        metric="test_correct", log_metric=False, metrics=metrics, summary=summary,
-        passed=solved is not None, lines={"all correct": 1.0})
+        "reber",
+        f"Embedded Reber grammar, {model.upper()}, H = {hidden}",
+        settings,
+        history,
+        metric="test_correct",
+        log_metric=False,
+        metrics=metrics,
+        summary=summary,
+        passed=solved is not None,
+        lines={"all correct": 1.0},
+    )
 
 
-def run_sine(*, model="lstm", seq_len=100, horizon=1, noise=0.1, steps=1000, hidden=32, forget_bias=1.0,
-             lr=3e-3, batch_size=32, clip=1.0, eval_every=50, test_size=256, seed=0, device="cpu",
-             progress=True):
+def run_sine(
+    *,
+    model="lstm",
+    seq_len=100,
+    horizon=1,
+    noise=0.1,
+    steps=1000,
+    hidden=32,
+    forget_bias=1.0,
+    lr=3e-3,
+    batch_size=32,
+    clip=1.0,
+    eval_every=50,
+    test_size=256,
+    seed=0,
+    device="cpu",
+    progress=True,
+):
     """Forecasting a noisy sine: one-step (``horizon=1``) or direct multi-step prediction.
 
     The model reads x_0 .. x_t and predicts x_{t+1} .. x_{t+K} at every step. The test
@@ -318,26 +495,55 @@ def run_sine(*, model="lstm", seq_len=100, horizon=1, noise=0.1, steps=1000, hid
     def evaluate(m):
         return {"test_mse": float(np.mean((predict(m, test, device) - test.ys) ** 2))}
 
-    batches = (tasks.noisy_sine(seq_len, batch_size, train_rng, horizon=horizon, noise_std=noise)
-               for _ in itertools.count())
-    history = train(net, batches, mse, steps=steps, lr=lr, clip=clip, evaluate=evaluate,
-                    eval_every=eval_every, device=device, progress=progress, desc=f"sine {model}")
+    batches = (
+        tasks.noisy_sine(seq_len, batch_size, train_rng, horizon=horizon, noise_std=noise) for _ in itertools.count()
+    )
+    history = train(
+        net,
+        batches,
+        mse,
+        steps=steps,
+        lr=lr,
+        clip=clip,
+        evaluate=evaluate,
+        eval_every=eval_every,
+        device=device,
+        progress=progress,
+        desc=f"sine {model}",
+    )
     final = history["eval"][-1]["test_mse"]
     fit = tasks.noisy_sine(seq_len, test_size, fit_rng, horizon=horizon, noise_std=noise)
-    baselines = {"persistence": tasks.persistence_mse(test), "mean": tasks.mean_forecast_mse(fit, test),
-                 f"linear AR({AR_ORDER})": tasks.linear_ar_mse(fit, test, AR_ORDER)}
+    baselines = {
+        "persistence": tasks.persistence_mse(test),
+        "mean": tasks.mean_forecast_mse(fit, test),
+        f"linear AR({AR_ORDER})": tasks.linear_ar_mse(fit, test, AR_ORDER),
+    }
     pass_line = min(baselines.values())
     example = _forecast_example(net, test, device)
-    metrics = {"test_mse": final, "persistence_mse": baselines["persistence"],
-               "mean_mse": baselines["mean"], "linear_ar_mse": baselines[f"linear AR({AR_ORDER})"],
-               "pass_line": pass_line, "noise_floor": noise**2}
+    metrics = {
+        "test_mse": final,
+        "persistence_mse": baselines["persistence"],
+        "mean_mse": baselines["mean"],
+        "linear_ar_mse": baselines[f"linear AR({AR_ORDER})"],
+        "pass_line": pass_line,
+        "noise_floor": noise**2,
+    }
     summary = {f"test MSE, horizon {horizon}": f"{final:.4f}"}
     summary |= {f"{name} forecast": f"{mse:.4f}" for name, mse in baselines.items()}
-    summary |= {"pass line (the best of these)": f"{pass_line:.4f}", "noise floor (noise^2)": f"{noise ** 2:.4f}"}
+    summary |= {"pass line (the best of these)": f"{pass_line:.4f}", "noise floor (noise^2)": f"{noise**2:.4f}"}
     return _result(
-        "sine", f"Noisy sine, {model.upper()}, horizon {horizon}", settings, history,
-        metric="test_mse", log_metric=True, metrics=metrics, summary=summary, passed=final < pass_line,
-        lines={**baselines, "noise floor": noise**2}, example=example)
+        "sine",
+        f"Noisy sine, {model.upper()}, horizon {horizon}",
+        settings,
+        history,
+        metric="test_mse",
+        log_metric=True,
+        metrics=metrics,
+        summary=summary,
+        passed=final < pass_line,
+        lines={**baselines, "noise floor": noise**2},
+        example=example,
+    )
 
 
 def _forecast_example(net, test, device):
@@ -347,14 +553,32 @@ def _forecast_example(net, test, device):
     closed = None
     if K == 1:
         closed = rollout(net, test.xs[:warmup, :1], T - warmup, device)[:, 0, 0].tolist()
-    return {"observed": test.xs[:, 0, 0].tolist(), "clean": test.clean[:, 0, 0].tolist(),
-            "predicted": predict(net, test, device)[:, 0, 0].tolist(), "warmup": warmup,
-            "rollout": closed}
+    return {
+        "observed": test.xs[:, 0, 0].tolist(),
+        "clean": test.clean[:, 0, 0].tolist(),
+        "predicted": predict(net, test, device)[:, 0, 0].tolist(),
+        "warmup": warmup,
+        "rollout": closed,
+    }
 
 
-def run_numbers(*, model="gru", attention="additive", steps=600, hidden=96, lr=3e-3, batch_size=64,
-                min_digits=4, max_digits=24, language="en", eval_every=100, test_size=500, seed=0,
-                device="cpu", progress=True):
+def run_numbers(
+    *,
+    model="gru",
+    attention="additive",
+    steps=600,
+    hidden=96,
+    lr=3e-3,
+    batch_size=64,
+    min_digits=4,
+    max_digits=24,
+    language="en",
+    eval_every=100,
+    test_size=500,
+    seed=0,
+    device="cpu",
+    progress=True,
+):
     """Numbers spelled digit by digit in words ("three seven nine") to their digits ("379").
 
     An encoder–decoder (:class:`~rnnbook.torch_seq2seq.Seq2Seq`, word tokens) with
@@ -375,18 +599,26 @@ def run_numbers(*, model="gru", attention="additive", steps=600, hidden=96, lr=3
     src_vocab, tgt_vocab = seq2seq_data.number_vocabs(language)
     test_pairs = seq2seq_data.number_pairs(test_size, test_rng, min_digits, max_digits, language)
     test = seq2seq_data.encode_pairs(test_pairs, src_vocab, tgt_vocab, words=True)
-    net = Seq2Seq(len(src_vocab), len(tgt_vocab), hidden, cell=model,
-                  attention=None if attention == "none" else attention).to(device)
+    net = Seq2Seq(
+        len(src_vocab), len(tgt_vocab), hidden, cell=model, attention=None if attention == "none" else attention
+    ).to(device)
 
     def evaluate(m):
         ids, _ = greedy_batch(m, test[0], test[1], max_len=max_digits + 1)
         return {"exact_match": float(exact_match(ids, test[2], test[3]).mean())}
 
-    batches = (seq2seq_data.encode_pairs(
-        seq2seq_data.number_pairs(batch_size, train_rng, min_digits, max_digits, language),
-        src_vocab, tgt_vocab, words=True) for _ in itertools.count())
-    history = train_seq2seq(net, batches, steps=steps, lr=lr, evaluate=evaluate, eval_every=eval_every,
-                            progress=progress)
+    batches = (
+        seq2seq_data.encode_pairs(
+            seq2seq_data.number_pairs(batch_size, train_rng, min_digits, max_digits, language),
+            src_vocab,
+            tgt_vocab,
+            words=True,
+        )
+        for _ in itertools.count()
+    )
+    history = train_seq2seq(
+        net, batches, steps=steps, lr=lr, evaluate=evaluate, eval_every=eval_every, progress=progress
+    )
     ids, _ = greedy_batch(net, test[0], test[1], max_len=max_digits + 1)
     correct = exact_match(ids, test[2], test[3])
     digits = test[1]  # one word per digit
@@ -394,23 +626,47 @@ def run_numbers(*, model="gru", attention="additive", steps=600, hidden=96, lr=3
     by_length = {"digits": lengths.tolist(), "exact_match": [float(correct[digits == d].mean()) for d in lengths]}
     final = float(correct.mean())
     summary = {"exact match on the test set": f"{100 * final:.1f}%"}
-    summary |= {f"at {lo}-{hi} digits": f"{100 * correct[(digits >= lo) & (digits <= hi)].mean():.1f}%"
-                for lo, hi in ((min_digits, min_digits + 5), (max_digits - 4, max_digits))}
+    summary |= {
+        f"at {lo}-{hi} digits": f"{100 * correct[(digits >= lo) & (digits <= hi)].mean():.1f}%"
+        for lo, hi in ((min_digits, min_digits + 5), (max_digits - 4, max_digits))
+    }
     constant = most_frequent_share([target for _, target in test_pairs])
     pass_line = _accuracy_pass_line(summary, {"best constant answer": constant}, test_size)
     fit = seq2seq_data.number_pairs(test_size, np.random.default_rng([seed, 2]), min_digits, max_digits, language)
     lookup = seq2seq_data.word_by_word_accuracy(fit, test_pairs)
     summary["word-by-word lookup (exact: not to be beaten)"] = f"{lookup:.1%}"
     name = "without attention" if attention == "none" else f"{attention} attention"
-    return _result("numbers", f"Numbers in words to digits, {model.upper()} {name}", settings, history,
-                   metric="exact_match", log_metric=False,
-                   lines={"best constant answer": constant, "pass line": pass_line},
-                   metrics={"exact_match": final, "pass_line": pass_line, "lookup_table": lookup},
-                   summary=summary, passed=final > pass_line, by_length=by_length)
+    return _result(
+        "numbers",
+        f"Numbers in words to digits, {model.upper()} {name}",
+        settings,
+        history,
+        metric="exact_match",
+        log_metric=False,
+        lines={"best constant answer": constant, "pass line": pass_line},
+        metrics={"exact_match": final, "pass_line": pass_line, "lookup_table": lookup},
+        summary=summary,
+        passed=final > pass_line,
+        by_length=by_length,
+    )
 
 
-def run_dates(*, model="gru", attention="additive", steps=600, hidden=64, lr=3e-3, batch_size=64,
-              eval_every=100, test_size=500, beam_size=5, examples=4, seed=0, device="cpu", progress=True):
+def run_dates(
+    *,
+    model="gru",
+    attention="additive",
+    steps=600,
+    hidden=64,
+    lr=3e-3,
+    batch_size=64,
+    eval_every=100,
+    test_size=500,
+    beam_size=5,
+    examples=4,
+    seed=0,
+    device="cpu",
+    progress=True,
+):
     """Dates as people write them, in Italian and English, to ISO 8601 (characters in, characters out).
 
     After training, greedy decoding and beam search (width ``beam_size``) are
@@ -426,17 +682,21 @@ def run_dates(*, model="gru", attention="additive", steps=600, hidden=64, lr=3e-
     src_vocab, tgt_vocab = seq2seq_data.date_vocabs()
     pairs = seq2seq_data.date_pairs(test_size, test_rng)
     test = seq2seq_data.encode_pairs(pairs, src_vocab, tgt_vocab)
-    net = Seq2Seq(len(src_vocab), len(tgt_vocab), hidden, cell=model,
-                  attention=None if attention == "none" else attention).to(device)
+    net = Seq2Seq(
+        len(src_vocab), len(tgt_vocab), hidden, cell=model, attention=None if attention == "none" else attention
+    ).to(device)
 
     def evaluate(m):
         ids, _ = greedy_batch(m, test[0], test[1], max_len=11)
         return {"exact_match": float(exact_match(ids, test[2], test[3]).mean())}
 
-    batches = (seq2seq_data.encode_pairs(seq2seq_data.date_pairs(batch_size, train_rng), src_vocab, tgt_vocab)
-               for _ in itertools.count())
-    history = train_seq2seq(net, batches, steps=steps, lr=lr, evaluate=evaluate, eval_every=eval_every,
-                            progress=progress)
+    batches = (
+        seq2seq_data.encode_pairs(seq2seq_data.date_pairs(batch_size, train_rng), src_vocab, tgt_vocab)
+        for _ in itertools.count()
+    )
+    history = train_seq2seq(
+        net, batches, steps=steps, lr=lr, evaluate=evaluate, eval_every=eval_every, progress=progress
+    )
     ids, weights = greedy_batch(net, test[0], test[1], max_len=11)
     greedy_ok = exact_match(ids, test[2], test[3])
     beam_ok, disagreements = [], []
@@ -445,23 +705,46 @@ def run_dates(*, model="gru", attention="additive", steps=600, hidden=64, lr=3e-
         tokens, _ = decoding.beam_search(f, BOS, EOS, beam_size, max_len=11)[0]
         beam_ok.append(tgt_vocab.decode(tokens) == target)
         if beam_ok[-1] != greedy_ok[b]:
-            disagreements.append({"source": source, "target": target, "beam": tgt_vocab.decode(tokens),
-                                  "greedy": tgt_vocab.decode(ids[:, b])})
+            disagreements.append(
+                {
+                    "source": source,
+                    "target": target,
+                    "beam": tgt_vocab.decode(tokens),
+                    "greedy": tgt_vocab.decode(ids[:, b]),
+                }
+            )
     shown = []
     for b in range(min(examples, test_size)):
         n, out = int(test[1][b]), tgt_vocab.decode(ids[:, b])
         rows = len(out) + 1  # the output's characters and its EOS (cut at max_len without one)
-        shown.append({"source": pairs[b][0], "output": out, "target": pairs[b][1],
-                      "weights": [] if weights is None else weights[:rows, :n, b].tolist()})
-    summary = {"exact match, greedy": f"{100 * greedy_ok.mean():.1f}%",
-               f"exact match, beam of {beam_size}": f"{100 * np.mean(beam_ok):.1f}%"}
+        shown.append(
+            {
+                "source": pairs[b][0],
+                "output": out,
+                "target": pairs[b][1],
+                "weights": [] if weights is None else weights[:rows, :n, b].tolist(),
+            }
+        )
+    summary = {
+        "exact match, greedy": f"{100 * greedy_ok.mean():.1f}%",
+        f"exact match, beam of {beam_size}": f"{100 * np.mean(beam_ok):.1f}%",
+    }
     constant = most_frequent_share([target for _, target in pairs])
     pass_line = _accuracy_pass_line(summary, {"best constant answer": constant}, test_size)
-    return _result("dates", f"Dates to ISO 8601, {model.upper()}", settings, history, metric="exact_match",
-                   log_metric=False, lines={"best constant answer": constant, "pass line": pass_line}, summary=summary,
-                   passed=bool(greedy_ok.mean() > pass_line),
-                   metrics={"greedy": float(greedy_ok.mean()), "beam": float(np.mean(beam_ok)), "pass_line": pass_line},
-                   examples=shown, disagreements=disagreements)
+    return _result(
+        "dates",
+        f"Dates to ISO 8601, {model.upper()}",
+        settings,
+        history,
+        metric="exact_match",
+        log_metric=False,
+        lines={"best constant answer": constant, "pass line": pass_line},
+        summary=summary,
+        passed=bool(greedy_ok.mean() > pass_line),
+        metrics={"greedy": float(greedy_ok.mean()), "beam": float(np.mean(beam_ok)), "pass_line": pass_line},
+        examples=shown,
+        disagreements=disagreements,
+    )
 
 
 def _sequence_model(direction, model, vocab_size, num_classes, *, tag, hidden, num_layers):
@@ -469,8 +752,9 @@ def _sequence_model(direction, model, vocab_size, num_classes, *, tag, hidden, n
     if direction == "bag":
         return BagOfEmbeddings(vocab_size, num_classes, per_token=tag)
     make = RecurrentTagger if tag else RecurrentClassifier
-    return make(vocab_size, num_classes, hidden_size=hidden, num_layers=num_layers,
-                bidirectional=direction == "bi", cell=model)
+    return make(
+        vocab_size, num_classes, hidden_size=hidden, num_layers=num_layers, bidirectional=direction == "bi", cell=model
+    )
 
 
 def _padded(sequences, targets, tag):
@@ -486,8 +770,7 @@ def _correct(logits, batch):
     return right if batch.ys.ndim == 1 else right & step_mask(batch.lengths, len(batch.ys))
 
 
-def _fit_sequences(net, data, *, tag, steps, lr, batch_size, clip, eval_every, test_size, rng, device,
-                   progress, desc):
+def _fit_sequences(net, data, *, tag, steps, lr, batch_size, clip, eval_every, test_size, rng, device, progress, desc):
     """Train ``net`` on (sequence, target) pairs with packing; the last ``test_size`` pairs are the test set."""
     train_set, test_set = data[:-test_size], data[-test_size:]
     test = _padded(*zip(*test_set), tag)
@@ -496,17 +779,46 @@ def _fit_sequences(net, data, *, tag, steps, lr, batch_size, clip, eval_every, t
     def evaluate(m):
         return {"test_accuracy": _correct(predict(m, test, device), test).sum() / real}
 
-    batches = (_padded(*zip(*[train_set[i] for i in rng.integers(len(train_set), size=batch_size)]), tag)
-               for _ in itertools.count())
+    batches = (
+        _padded(*zip(*[train_set[i] for i in rng.integers(len(train_set), size=batch_size)]), tag)
+        for _ in itertools.count()
+    )
     loss = sequence_cross_entropy if tag else torch.nn.functional.cross_entropy
-    history = train(net, batches, loss, steps=steps, lr=lr, clip=clip, evaluate=evaluate,
-                    eval_every=eval_every, device=device, progress=progress, desc=desc)
+    history = train(
+        net,
+        batches,
+        loss,
+        steps=steps,
+        lr=lr,
+        clip=clip,
+        evaluate=evaluate,
+        eval_every=eval_every,
+        device=device,
+        progress=progress,
+        desc=desc,
+    )
     return history, test, _correct(predict(net, test, device), test)
 
 
-def run_negation(*, model="lstm", direction="bi", task="tag", language="both", steps=400, hidden=32,
-                 num_layers=1, lr=1e-2, batch_size=32, clip=1.0, eval_every=50, train_size=2000,
-                 test_size=1000, seed=0, device="cpu", progress=True):
+def run_negation(
+    *,
+    model="lstm",
+    direction="bi",
+    task="tag",
+    language="both",
+    steps=400,
+    hidden=32,
+    num_layers=1,
+    lr=1e-2,
+    batch_size=32,
+    clip=1.0,
+    eval_every=50,
+    train_size=2000,
+    test_size=1000,
+    seed=0,
+    device="cpu",
+    progress=True,
+):
     """Synthetic reviews with negation and "but" (:func:`~rnnbook.sequence_tasks.negation_sentence`).
 
     ``task="classify"``: the polarity of the sentence (that of its last clause);
@@ -529,41 +841,78 @@ def run_negation(*, model="lstm", direction="bi", task="tag", language="both", s
     index = {w: i + 1 for i, w in enumerate(words)}  # 0 is padding
     sentences = [negation_sentence(languages[i % len(languages)], rng) for i in range(train_size + test_size)]
     data = [([index[w] for w in s.tokens], s.tags if task == "tag" else s.label) for s in sentences]
-    net = _sequence_model(direction, model, len(words) + 1, 2, tag=task == "tag", hidden=hidden,
-                          num_layers=num_layers)
+    net = _sequence_model(direction, model, len(words) + 1, 2, tag=task == "tag", hidden=hidden, num_layers=num_layers)
     history, test, correct = _fit_sequences(
-        net, data, tag=task == "tag", steps=steps, lr=lr, batch_size=batch_size, clip=clip,
-        eval_every=eval_every, test_size=test_size, rng=rng, device=device, progress=progress,
-        desc=f"negation {task} {direction}")
+        net,
+        data,
+        tag=task == "tag",
+        steps=steps,
+        lr=lr,
+        batch_size=batch_size,
+        clip=clip,
+        eval_every=eval_every,
+        test_size=test_size,
+        rng=rng,
+        device=device,
+        progress=progress,
+        desc=f"negation {task} {direction}",
+    )
     final = history["eval"][-1]["test_accuracy"]
-    two = np.array([len(set(s.tags)) > 1 or "but" in s.tokens or "ma" in s.tokens
-                    for s in sentences[-test_size:]])
-    by_position = correct.sum(axis=1) / np.maximum(step_mask(test.lengths, len(test.xs)).sum(axis=1), 1) \
-        if task == "tag" else None
+    two = np.array([len(set(s.tags)) > 1 or "but" in s.tokens or "ma" in s.tokens for s in sentences[-test_size:]])
+    by_position = (
+        correct.sum(axis=1) / np.maximum(step_mask(test.lengths, len(test.xs)).sum(axis=1), 1)
+        if task == "tag"
+        else None
+    )
     summary = {f"test accuracy ({test_size} sentences)": f"{final:.1%}"}
     train_set, test_set = data[:-test_size], data[-test_size:]
     if task == "classify":
         summary["accuracy on sentences with two clauses"] = f"{correct[two].mean():.1%}"
-        baselines = {"best constant answer": most_frequent_share([label for _, label in test_set]),
-                     "bag of words (naive Bayes)": bag_of_tokens_accuracy(train_set, test_set, len(words) + 1)}
+        baselines = {
+            "best constant answer": most_frequent_share([label for _, label in test_set]),
+            "bag of words (naive Bayes)": bag_of_tokens_accuracy(train_set, test_set, len(words) + 1),
+        }
     else:
-        baselines = {"best constant answer": most_frequent_share([t for _, tags in test_set for t in tags]),
-                     "each word's most frequent tag": token_tag_accuracy(train_set, test_set)}
+        baselines = {
+            "best constant answer": most_frequent_share([t for _, tags in test_set for t in tags]),
+            "each word's most frequent tag": token_tag_accuracy(train_set, test_set),
+        }
     pass_line = _accuracy_pass_line(summary, baselines, test_size)
     summary["data"] = "synthetic, from a grammar"
     return _result(
         "negation",
         f"Negation scope ({task}), {'bag of embeddings' if direction == 'bag' else direction + ' ' + model.upper()}",
-        settings, history, metric="test_accuracy", log_metric=False,
-        metrics={"test_accuracy": final, "pass_line": pass_line}, summary=summary, passed=final > pass_line,
+        settings,
+        history,
+        metric="test_accuracy",
+        log_metric=False,
+        metrics={"test_accuracy": final, "pass_line": pass_line},
+        summary=summary,
+        passed=final > pass_line,
         lines={**baselines, "pass line": pass_line},
         two_clause_accuracy=float(correct[two].mean()) if task == "classify" else None,
         accuracy_by_position=None if by_position is None else by_position.tolist(),
-        examples=[" ".join(s.tokens) for s in sentences[-4:]])
+        examples=[" ".join(s.tokens) for s in sentences[-4:]],
+    )
 
 
-def run_langid(*, model="lstm", direction="uni", docs=None, steps=400, hidden=32, num_layers=1, lr=1e-2,
-               batch_size=32, clip=1.0, eval_every=50, max_chars=60, seed=0, device="cpu", progress=True):
+def run_langid(
+    *,
+    model="lstm",
+    direction="uni",
+    docs=None,
+    steps=400,
+    hidden=32,
+    num_layers=1,
+    lr=1e-2,
+    batch_size=32,
+    clip=1.0,
+    eval_every=50,
+    max_chars=60,
+    seed=0,
+    device="cpu",
+    progress=True,
+):
     """Italian or English? Sentences of the book's own pages, read character by character.
 
     :func:`~rnnbook.sequence_tasks.book_sentences` cuts the pages into sentences
@@ -589,28 +938,48 @@ def run_langid(*, model="lstm", direction="uni", docs=None, steps=400, hidden=32
     net = _sequence_model(direction, model, len(chars) + 1, 2, tag=False, hidden=hidden, num_layers=num_layers)
     test_size = len(data) // 5
     history, test, correct = _fit_sequences(
-        net, data, tag=False, steps=steps, lr=lr, batch_size=batch_size, clip=clip, eval_every=eval_every,
-        test_size=test_size, rng=rng, device=device, progress=progress, desc=f"langid {direction}")
+        net,
+        data,
+        tag=False,
+        steps=steps,
+        lr=lr,
+        batch_size=batch_size,
+        clip=clip,
+        eval_every=eval_every,
+        test_size=test_size,
+        rng=rng,
+        device=device,
+        progress=progress,
+        desc=f"langid {direction}",
+    )
     final = history["eval"][-1]["test_accuracy"]
     mistakes = [pairs[len(pairs) - test_size + i][0] for i in np.flatnonzero(~correct)[:5]]
-    summary = {f"test accuracy ({test_size} sentences)": f"{final:.1%}",
-               "sentences (train + test)": str(len(pairs))}
+    summary = {f"test accuracy ({test_size} sentences)": f"{final:.1%}", "sentences (train + test)": str(len(pairs))}
     train_set, test_set = data[:-test_size], data[-test_size:]
     constant = most_frequent_share([label for _, label in test_set])
     bag = bag_of_tokens_accuracy(train_set, test_set, len(chars) + 1)
     margin = accuracy_margin(test_size)
     pass_line = max(constant + margin, bag - margin)
-    summary |= {"best constant answer": f"{constant:.1%}", "bag of characters (naive Bayes)": f"{bag:.1%}",
-                f"pass line (the bag - 1/sqrt({test_size}))": f"{pass_line:.1%}",
-                "note": "on this data a network is not expected to beat the bag of characters, only to match it"}
+    summary |= {
+        "best constant answer": f"{constant:.1%}",
+        "bag of characters (naive Bayes)": f"{bag:.1%}",
+        f"pass line (the bag - 1/sqrt({test_size}))": f"{pass_line:.1%}",
+        "note": "on this data a network is not expected to beat the bag of characters, only to match it",
+    }
     return _result(
         "langid",
         f"Italian or English, {'bag of characters' if direction == 'bag' else direction + ' ' + model.upper()}",
-        settings, history, metric="test_accuracy", log_metric=False,
-        metrics={"test_accuracy": final, "bag_of_characters": bag, "pass_line": pass_line}, summary=summary,
-        passed=final > pass_line, mistakes=mistakes,
+        settings,
+        history,
+        metric="test_accuracy",
+        log_metric=False,
+        metrics={"test_accuracy": final, "bag_of_characters": bag, "pass_line": pass_line},
+        summary=summary,
+        passed=final > pass_line,
+        mistakes=mistakes,
         lines={"best constant answer": constant, "bag of characters": bag, "pass line": pass_line},
-        test_size=test_size)
+        test_size=test_size,
+    )
 
 
 def _answer_accuracy(net, data, device):
@@ -619,8 +988,25 @@ def _answer_accuracy(net, data, device):
     return float((predict(net, data, device).argmax(-1) == data.ys)[answer].mean())
 
 
-def _fit_answers(make, *, model, seq_len, lengths, steps, hidden, num_layers, lr, batch_size, clip, eval_every,
-                 test_size, seed, device, progress, desc):
+def _fit_answers(
+    make,
+    *,
+    model,
+    seq_len,
+    lengths,
+    steps,
+    hidden,
+    num_layers,
+    lr,
+    batch_size,
+    clip,
+    eval_every,
+    test_size,
+    seed,
+    device,
+    progress,
+    desc,
+):
     """Train a :class:`~rnnbook.torch_ssm.SequenceModel` on batches ``make(seq_len, batch, rng)``.
 
     The metric is the accuracy on the answer steps of ``test_size`` test sequences;
@@ -637,17 +1023,43 @@ def _fit_answers(make, *, model, seq_len, lengths, steps, hidden, num_layers, lr
     V = test.xs.shape[-1]
     net = SequenceModel(V, hidden, V, cell=model, num_layers=num_layers)
     batches = (make(seq_len, batch_size, train_rng) for _ in itertools.count())
-    history = train(net, batches, sequence_cross_entropy, steps=steps, lr=lr, clip=clip,
-                    evaluate=lambda m: {"token_accuracy": _answer_accuracy(m, test, device)},
-                    eval_every=eval_every, device=device, progress=progress, desc=desc)
+    history = train(
+        net,
+        batches,
+        sequence_cross_entropy,
+        steps=steps,
+        lr=lr,
+        clip=clip,
+        evaluate=lambda m: {"token_accuracy": _answer_accuracy(m, test, device)},
+        eval_every=eval_every,
+        device=device,
+        progress=progress,
+        desc=desc,
+    )
     length_rng = np.random.default_rng([seed, 2])
     accuracy = [_answer_accuracy(net, make(T, test_size, length_rng), device) for T in lengths]
     return history, {"seq_len": list(lengths), "token_accuracy": accuracy}, test
 
 
-def run_ssm(*, model="s6", seq_len=64, n_copy=4, n_symbols=8, steps=1500, hidden=64, num_layers=2, lr=3e-3,
-            batch_size=32, clip=1.0, eval_every=100, test_size=500, lengths=(), seed=0, device="cpu",
-            progress=True):
+def run_ssm(
+    *,
+    model="s6",
+    seq_len=64,
+    n_copy=4,
+    n_symbols=8,
+    steps=1500,
+    hidden=64,
+    num_layers=2,
+    lr=3e-3,
+    batch_size=32,
+    clip=1.0,
+    eval_every=100,
+    test_size=500,
+    lengths=(),
+    seed=0,
+    device="cpu",
+    progress=True,
+):
     """Selective copying (Gu & Dao 2023): ``n_copy`` symbols scattered in ``seq_len`` noise steps.
 
     ``model`` is "lstm", "lti" (a time-invariant diagonal SSM), "s6" (the selective
@@ -664,25 +1076,67 @@ def run_ssm(*, model="s6", seq_len=64, n_copy=4, n_symbols=8, steps=1500, hidden
         return tasks.selective_copying(T, batch, rng, n_symbols=n_symbols, n_copy=n_copy)
 
     history, by_length, test = _fit_answers(
-        make, model=model, seq_len=seq_len, lengths=lengths, steps=steps, hidden=hidden, num_layers=num_layers,
-        lr=lr, batch_size=batch_size, clip=clip, eval_every=eval_every, test_size=test_size, seed=seed,
-        device=device, progress=progress, desc=f"selective copying {model} T={seq_len}")
+        make,
+        model=model,
+        seq_len=seq_len,
+        lengths=lengths,
+        steps=steps,
+        hidden=hidden,
+        num_layers=num_layers,
+        lr=lr,
+        batch_size=batch_size,
+        clip=clip,
+        eval_every=eval_every,
+        test_size=test_size,
+        seed=seed,
+        device=device,
+        progress=progress,
+        desc=f"selective copying {model} T={seq_len}",
+    )
     final = history["eval"][-1]["token_accuracy"]
     chance = 1 / n_symbols
     summary = {f"answer tokens right ({test_size} sequences)": f"{final:.1%}", "chance": f"{chance:.1%}"}
-    baselines = {"best constant answer": most_frequent_share(test.ys[test.ys != tasks.IGNORE].tolist()),
-                 "best guess blind to order": tasks.selective_copying_bag_accuracy(test)}
+    baselines = {
+        "best constant answer": most_frequent_share(test.ys[test.ys != tasks.IGNORE].tolist()),
+        "best guess blind to order": tasks.selective_copying_bag_accuracy(test),
+    }
     pass_line = _accuracy_pass_line(summary, baselines, test_size)
     metrics = {"token_accuracy": final, "chance": chance, "pass_line": pass_line}
     return _result(
-        "ssm", f"Selective copying, {model.upper()}, {n_copy} of {n_symbols} symbols in T = {seq_len}", settings,
-        history, metric="token_accuracy", log_metric=False, metrics=metrics, summary=summary,
-        passed=final > pass_line, lines={"chance": chance, **baselines, "pass line": pass_line}, by_length=by_length)
+        "ssm",
+        f"Selective copying, {model.upper()}, {n_copy} of {n_symbols} symbols in T = {seq_len}",
+        settings,
+        history,
+        metric="token_accuracy",
+        log_metric=False,
+        metrics=metrics,
+        summary=summary,
+        passed=final > pass_line,
+        lines={"chance": chance, **baselines, "pass line": pass_line},
+        by_length=by_length,
+    )
 
 
-def run_recall(*, model="s6", seq_len=64, n_pairs=8, n_keys=16, n_values=16, steps=1500, hidden=64, num_layers=2,
-               lr=3e-3, batch_size=32, clip=1.0, eval_every=100, test_size=500, lengths=(), seed=0,
-               device="cpu", progress=True):
+def run_recall(
+    *,
+    model="s6",
+    seq_len=64,
+    n_pairs=8,
+    n_keys=16,
+    n_values=16,
+    steps=1500,
+    hidden=64,
+    num_layers=2,
+    lr=3e-3,
+    batch_size=32,
+    clip=1.0,
+    eval_every=100,
+    test_size=500,
+    lengths=(),
+    seed=0,
+    device="cpu",
+    progress=True,
+):
     """Multi-query associative recall (Arora et al. 2023): ``n_pairs`` key-value pairs, then the keys again.
 
     The keys come back one by one among ``seq_len`` noise steps
@@ -698,21 +1152,45 @@ def run_recall(*, model="s6", seq_len=64, n_pairs=8, n_keys=16, n_values=16, ste
         return tasks.associative_recall(T, batch, rng, n_pairs=n_pairs, n_keys=n_keys, n_values=n_values)
 
     history, by_length, test = _fit_answers(
-        make, model=model, seq_len=seq_len, lengths=lengths, steps=steps, hidden=hidden, num_layers=num_layers,
-        lr=lr, batch_size=batch_size, clip=clip, eval_every=eval_every, test_size=test_size, seed=seed,
-        device=device, progress=progress, desc=f"associative recall {model} T={seq_len}")
+        make,
+        model=model,
+        seq_len=seq_len,
+        lengths=lengths,
+        steps=steps,
+        hidden=hidden,
+        num_layers=num_layers,
+        lr=lr,
+        batch_size=batch_size,
+        clip=clip,
+        eval_every=eval_every,
+        test_size=test_size,
+        seed=seed,
+        device=device,
+        progress=progress,
+        desc=f"associative recall {model} T={seq_len}",
+    )
     final = history["eval"][-1]["token_accuracy"]
     chance = 1 / n_values
     summary = {f"answers right ({test_size} sequences)": f"{final:.1%}", "chance": f"{chance:.1%}"}
-    baselines = {"best constant answer": most_frequent_share(test.ys[test.ys != tasks.IGNORE].tolist()),
-                 "guessing one of the values seen": 1 / n_pairs}
+    baselines = {
+        "best constant answer": most_frequent_share(test.ys[test.ys != tasks.IGNORE].tolist()),
+        "guessing one of the values seen": 1 / n_pairs,
+    }
     pass_line = _accuracy_pass_line(summary, baselines, test_size)
     metrics = {"token_accuracy": final, "chance": chance, "guess_a_seen_value": 1 / n_pairs, "pass_line": pass_line}
     return _result(
-        "recall", f"Associative recall, {model.upper()}, {n_pairs} pairs, then T = {seq_len}", settings,
-        history, metric="token_accuracy", log_metric=False, metrics=metrics, summary=summary,
-        passed=final > pass_line, lines={"chance": chance, "a value seen": 1 / n_pairs, "pass line": pass_line},
-        by_length=by_length)
+        "recall",
+        f"Associative recall, {model.upper()}, {n_pairs} pairs, then T = {seq_len}",
+        settings,
+        history,
+        metric="token_accuracy",
+        log_metric=False,
+        metrics=metrics,
+        summary=summary,
+        passed=final > pass_line,
+        lines={"chance": chance, "a value seen": 1 / n_pairs, "pass line": pass_line},
+        by_length=by_length,
+    )
 
 
 @dataclass(frozen=True)
@@ -728,35 +1206,58 @@ class Experiment:
     models: tuple = ("rnn", "lstm", "gru")
 
 
-EXPERIMENTS = {e.name: e for e in (
-    Experiment("adding", run_adding,
-               "adding problem (H&S 1997, experiment 4): RNN stays at the trivial MSE 1/6, LSTM learns it",
-               models=(*MODELS, *LINEAR_CELLS)),
-    Experiment("scan", run_scan,
-               "adding problem at T = 400: minGRU or LRU (linear recurrences, trained through the scan) "
-               "against the LSTM",
-               models=("lstm", "gru", *LINEAR_CELLS)),
-    Experiment("charlm", run_charlm,
-               "character language model on the book's own text, truncated BPTT, samples"),
-    Experiment("reber", run_reber,
-               "embedded Reber grammar (H&S 1997 §5.1): next-symbol prediction, success rate"),
-    Experiment("sine", run_sine,
-               "noisy sine forecasting: one-step and multi-step, against persistence, the mean and a linear AR fit"),
-    Experiment("negation", run_negation,
-               "synthetic reviews with negation: uni- vs bidirectional vs bag of embeddings, classify or tag"),
-    Experiment("langid", run_langid,
-               "Italian or English: the book's own sentences, character by character, with packing"),
-    Experiment("dates", run_dates,
-               "dates in Italian and English to ISO 8601: encoder-decoder with attention, greedy and beam"),
-    Experiment("numbers", run_numbers,
-               "numbers spelled in words to digits, with or without attention: accuracy per length"),
-    Experiment("ssm", run_ssm,
-               "selective copying (Gu & Dao 2023): LSTM, time-invariant SSM, selective SSM (Mamba's S6), mLSTM",
-               models=SSM_CELLS),
-    Experiment("recall", run_recall,
-               "multi-query associative recall (Arora et al. 2023): the same four models as ssm",
-               models=SSM_CELLS),
-)}
+EXPERIMENTS = {
+    e.name: e
+    for e in (
+        Experiment(
+            "adding",
+            run_adding,
+            "adding problem (H&S 1997, experiment 4): RNN stays at the trivial MSE 1/6, LSTM learns it",
+            models=(*MODELS, *LINEAR_CELLS),
+        ),
+        Experiment(
+            "scan",
+            run_scan,
+            "adding problem at T = 400: minGRU or LRU (linear recurrences, trained through the scan) against the LSTM",
+            models=("lstm", "gru", *LINEAR_CELLS),
+        ),
+        Experiment("charlm", run_charlm, "character language model on the book's own text, truncated BPTT, samples"),
+        Experiment("reber", run_reber, "embedded Reber grammar (H&S 1997 §5.1): next-symbol prediction, success rate"),
+        Experiment(
+            "sine",
+            run_sine,
+            "noisy sine forecasting: one-step and multi-step, against persistence, the mean and a linear AR fit",
+        ),
+        Experiment(
+            "negation",
+            run_negation,
+            "synthetic reviews with negation: uni- vs bidirectional vs bag of embeddings, classify or tag",
+        ),
+        Experiment(
+            "langid", run_langid, "Italian or English: the book's own sentences, character by character, with packing"
+        ),
+        Experiment(
+            "dates",
+            run_dates,
+            "dates in Italian and English to ISO 8601: encoder-decoder with attention, greedy and beam",
+        ),
+        Experiment(
+            "numbers", run_numbers, "numbers spelled in words to digits, with or without attention: accuracy per length"
+        ),
+        Experiment(
+            "ssm",
+            run_ssm,
+            "selective copying (Gu & Dao 2023): LSTM, time-invariant SSM, selective SSM (Mamba's S6), mLSTM",
+            models=SSM_CELLS,
+        ),
+        Experiment(
+            "recall",
+            run_recall,
+            "multi-query associative recall (Arora et al. 2023): the same four models as ssm",
+            models=SSM_CELLS,
+        ),
+    )
+}
 
 
 def format_summary(result):
@@ -819,8 +1320,12 @@ def plot_forecast(example):
     ax.plot(t + 1, example["predicted"], color="C1", label="one-step forecast")
     if example["rollout"] is not None:
         w = example["warmup"]
-        ax.plot(np.arange(w, w + len(example["rollout"])), example["rollout"], color="C2",
-                label=f"closed loop after step {w}")
+        ax.plot(
+            np.arange(w, w + len(example["rollout"])),
+            example["rollout"],
+            color="C2",
+            label=f"closed loop after step {w}",
+        )
     ax.set(xlabel="t", title="forecast on a test sequence")
     fig.legend(loc="outside lower center", ncols=4)
     return fig

@@ -53,6 +53,8 @@ def numerical_gradient(f, x, eps=1e-5):
         x[k] = old
         grad[k] = (f_plus - f_minus) / (2 * eps)
     return grad
+
+
 # --8<-- [end:numerical_gradient]
 
 
@@ -70,12 +72,15 @@ def relative_error(analytic, numeric):
     """
     analytic, numeric = np.asarray(analytic), np.asarray(numeric)
     if analytic.shape != numeric.shape or analytic.size == 0:  # no broadcasting, nothing empty
-        raise ValueError(f"numeric: expected a non-empty array of analytic's shape {analytic.shape}, "
-                         f"got shape {numeric.shape}")
+        raise ValueError(
+            f"numeric: expected a non-empty array of analytic's shape {analytic.shape}, got shape {numeric.shape}"
+        )
     scale = max(np.max(np.abs(analytic)), np.max(np.abs(numeric)))
     if scale == 0:
         return 0.0
     return float(np.max(np.abs(analytic - numeric)) / scale)
+
+
 # --8<-- [end:relative_error]
 
 
@@ -102,14 +107,17 @@ def check_gradient(f, inputs, grads, eps=1e-5):
     True
     """
     if set(inputs) != set(grads):
-        raise ValueError(
-            f"grads: expected the keys of inputs {sorted(inputs)}, got {sorted(grads)}"
-        )
+        raise ValueError(f"grads: expected the keys of inputs {sorted(inputs)}, got {sorted(grads)}")
     value = f()
     scalar = isinstance(value, numbers.Real) or (isinstance(value, np.ndarray) and value.shape == ())
     if not scalar or isinstance(value, bool):
-        hint = (f" of shape {value.shape}: sum or average it to one number" if isinstance(value, np.ndarray)
-                else " (does f end with return?)" if value is None else "")
+        hint = (
+            f" of shape {value.shape}: sum or average it to one number"
+            if isinstance(value, np.ndarray)
+            else " (does f end with return?)"
+            if value is None
+            else ""
+        )
         raise TypeError(f"f: expected a function returning a scalar (a float), got {type(value).__name__}{hint}")
     errors = []
     for name, x in inputs.items():

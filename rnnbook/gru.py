@@ -102,6 +102,8 @@ def split_gates(a):
     """
     H = a.shape[-1] // 3
     return a[..., :H], a[..., H : 2 * H], a[..., 2 * H :]
+
+
 # --8<-- [end:split_gates]
 
 
@@ -127,9 +129,7 @@ def init(input_size, hidden_size, rng=None, dtype=np.float64):
     def uniform(*shape):
         return rng.uniform(-k, k, size=shape).astype(dtype)
 
-    return Params(
-        W_ih=uniform(3 * H, D), W_hh=uniform(3 * H, H), b_ih=uniform(3 * H), b_hh=uniform(3 * H)
-    )
+    return Params(W_ih=uniform(3 * H, D), W_hh=uniform(3 * H, H), b_ih=uniform(3 * H), b_hh=uniform(3 * H))
 
 
 # --8<-- [start:step]
@@ -163,6 +163,8 @@ def step(x, state, params, *, variant="pytorch"):
     else:
         n = np.tanh(ax_n + (r * h) @ W_hn.T + b_hn)
     return (1 - z) * n + z * h
+
+
 # --8<-- [end:step]
 
 
@@ -234,6 +236,8 @@ def _forward_pytorch(ax, hs, hn, params):
         hs[t + 1] = (1 - z) * n + z * hs[t]
         hn[t] = ah_n
     return ax
+
+
 # --8<-- [end:forward_pytorch]
 
 
@@ -255,6 +259,8 @@ def _forward_cho(ax, hs, rh, params):
         np.tanh(n + rh[t] @ W_hn.T + b_hn, out=n)  # then n, which needs r
         hs[t + 1] = (1 - z) * n + z * hs[t]
     return ax
+
+
 # --8<-- [end:forward_cho]
 
 

@@ -44,18 +44,56 @@ import numpy as np
 from . import bench_scan, bptt, corpus, layers, optim, rnn, tasks
 from ._validate import check_int
 from .cache import memoize
-from .experiments import (ADDING_PASS_MSE, HS_STOP_MSE, HS_TOLERANCE, plain_settings, run_adding,
-                          run_charlm, run_dates, run_langid, run_negation, run_numbers, run_reber, run_recall,
-                          run_scan, run_sine, run_ssm)
+from .experiments import (
+    ADDING_PASS_MSE,
+    HS_STOP_MSE,
+    HS_TOLERANCE,
+    plain_settings,
+    run_adding,
+    run_charlm,
+    run_dates,
+    run_langid,
+    run_negation,
+    run_numbers,
+    run_reber,
+    run_recall,
+    run_scan,
+    run_sine,
+    run_ssm,
+)
 from .threads import ONE_BLAS_THREAD, environment, torch_threads
 
-__all__ = ["adding_lab", "charlm_lab", "charlm_lab_for_text", "book_text_digest", "numpy_char_rnn",
-           "reber_lab", "sine_lab", "langid_lab", "langid_lab_for_text", "negation_lab", "seq2seq_lab",
-           "scan_lab", "ssm_lab", "MAMBA_SELECTIVE_COPYING", "selective_copying_rows",
-           "LABS",
-           "is_cached", "precompute", "markdown_table",
-           "check_adding", "check_charlm", "check_reber", "check_sine", "check_langid", "check_negation",
-           "check_seq2seq", "check_scan", "check_ssm", "ClaimError"]
+__all__ = [
+    "adding_lab",
+    "charlm_lab",
+    "charlm_lab_for_text",
+    "book_text_digest",
+    "numpy_char_rnn",
+    "reber_lab",
+    "sine_lab",
+    "langid_lab",
+    "langid_lab_for_text",
+    "negation_lab",
+    "seq2seq_lab",
+    "scan_lab",
+    "ssm_lab",
+    "MAMBA_SELECTIVE_COPYING",
+    "selective_copying_rows",
+    "LABS",
+    "is_cached",
+    "precompute",
+    "markdown_table",
+    "check_adding",
+    "check_charlm",
+    "check_reber",
+    "check_sine",
+    "check_langid",
+    "check_negation",
+    "check_seq2seq",
+    "check_scan",
+    "check_ssm",
+    "ClaimError",
+]
 
 
 def markdown_table(headers, rows):
@@ -84,8 +122,18 @@ def _curve(result):
 
 
 @memoize
-def adding_lab(*, seq_len=100, steps=(("rnn", 800), ("lstm", 800), ("gru", 400)), hidden=32, batch_size=64,
-               lr=1e-2, eval_every=50, test_size=500, hs_steps=300, seed=0):
+def adding_lab(
+    *,
+    seq_len=100,
+    steps=(("rnn", 800), ("lstm", 800), ("gru", 400)),
+    hidden=32,
+    batch_size=64,
+    lr=1e-2,
+    eval_every=50,
+    test_size=500,
+    hs_steps=300,
+    seed=0,
+):
     """The adding problem at T = ``seq_len``: a tanh RNN, an LSTM and a GRU, same data, same seed.
 
     Each model named in ``steps`` runs :func:`~rnnbook.experiments.run_adding` in
@@ -102,16 +150,30 @@ def adding_lab(*, seq_len=100, steps=(("rnn", 800), ("lstm", 800), ("gru", 400))
         the H&S curve also holds ``accuracy``, the fraction of test sequences with
         absolute error below ``hs_tolerance``.
     """
-    common = dict(seq_len=seq_len, hidden=hidden, batch_size=batch_size, lr=lr, eval_every=eval_every,
-                  test_size=test_size, seed=seed, progress=False)
+    common = dict(
+        seq_len=seq_len,
+        hidden=hidden,
+        batch_size=batch_size,
+        lr=lr,
+        eval_every=eval_every,
+        test_size=test_size,
+        seed=seed,
+        progress=False,
+    )
     with torch_threads(1):
         runs = {m: _curve(run_adding(model=m, form="modern", steps=n, **common)) for m, n in steps}
         hs = _curve(run_adding(model="lstm", form="hs", steps=hs_steps, **common))
     hs["accuracy"] = hs["metrics"]["accuracy"]  # H&S's criterion, |error| < HS_TOLERANCE
-    return {"settings": plain_settings(common | {"steps": dict(steps), "hs_steps": hs_steps}),
-            "baseline": tasks.adding_baseline("modern").mse, "pass_line": ADDING_PASS_MSE,
-            "runs": runs, "hs": hs, "hs_baseline": tasks.adding_baseline("hs", seq_len).mse,
-            "hs_stop": HS_STOP_MSE, "hs_tolerance": HS_TOLERANCE}
+    return {
+        "settings": plain_settings(common | {"steps": dict(steps), "hs_steps": hs_steps}),
+        "baseline": tasks.adding_baseline("modern").mse,
+        "pass_line": ADDING_PASS_MSE,
+        "runs": runs,
+        "hs": hs,
+        "hs_baseline": tasks.adding_baseline("hs", seq_len).mse,
+        "hs_stop": HS_STOP_MSE,
+        "hs_tolerance": HS_TOLERANCE,
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -156,8 +218,20 @@ def _numpy_sample(params, out, vocab, prime, length, temperature, seed):
     return vocab.decode(text)
 
 
-def numpy_char_rnn(train_codes, valid_codes, vocab_size, *, hidden=128, steps=300,
-                   batch_size=32, chunk_len=25, lr=3e-3, clip=5.0, eval_every=100, seed=0):
+def numpy_char_rnn(
+    train_codes,
+    valid_codes,
+    vocab_size,
+    *,
+    hidden=128,
+    steps=300,
+    batch_size=32,
+    chunk_len=25,
+    lr=3e-3,
+    clip=5.0,
+    eval_every=100,
+    seed=0,
+):
     """Train the numpy Elman network as a character model, min-char-rnn style.
 
     The text is laid out as ``batch_size`` parallel streams and read in chunks
@@ -182,8 +256,7 @@ def numpy_char_rnn(train_codes, valid_codes, vocab_size, *, hidden=128, steps=30
     for step, chunk in enumerate(chunks, start=1):
         state = None if chunk.reset else state  # a new pass over the text
         xs = _one_hot_chunk(chunk.xs, vocab_size)  # (k, B, V)
-        loss, grads, out_grads, state = bptt.loss_and_grads(
-            rnn, params, out, xs, chunk.ys, state=state)
+        loss, grads, out_grads, state = bptt.loss_and_grads(rnn, params, out, xs, chunk.ys, state=state)
         bptt.clip_grad_norm([grads, out_grads], clip)
         optimizer.step([grads, out_grads])
         history["loss_bits"].append(_bits(loss))
@@ -221,11 +294,27 @@ def _language_data(docs, language):
 
 
 @memoize
-def charlm_lab_for_text(digest, *, docs=None, numpy_language="it", numpy_steps=300, numpy_hidden=128,
-                        numpy_chunk=25, numpy_lr=1e-2, lstm_steps=400, lstm_hidden=128, lstm_chunk=64,
-                        lstm_lr=1e-2, batch_size=32, clip=1.0, eval_every=50,
-                        primes=(("it", "La rete ricorrente "), ("en", "The recurrent network ")),
-                        temperatures=(0.5, 1.0, 1.5), sample_len=240, seed=0):
+def charlm_lab_for_text(
+    digest,
+    *,
+    docs=None,
+    numpy_language="it",
+    numpy_steps=300,
+    numpy_hidden=128,
+    numpy_chunk=25,
+    numpy_lr=1e-2,
+    lstm_steps=400,
+    lstm_hidden=128,
+    lstm_chunk=64,
+    lstm_lr=1e-2,
+    batch_size=32,
+    clip=1.0,
+    eval_every=50,
+    primes=(("it", "La rete ricorrente "), ("en", "The recurrent network ")),
+    temperatures=(0.5, 1.0, 1.5),
+    sample_len=240,
+    seed=0,
+):
     """Train the numpy RNN on one language, then a PyTorch LSTM on each language of the book.
 
     ``digest`` (from :func:`book_text_digest`) only makes the cache key depend on
@@ -244,35 +333,82 @@ def charlm_lab_for_text(digest, *, docs=None, numpy_language="it", numpy_steps=3
         "samples": {temperature: text}}`` (temperatures as strings).
     """
     primes = dict(primes)
-    result = {"settings": {"numpy_language": numpy_language, "numpy_steps": numpy_steps,
-                           "numpy_hidden": numpy_hidden, "numpy_chunk": numpy_chunk, "numpy_lr": numpy_lr,
-                           "lstm_steps": lstm_steps, "lstm_hidden": lstm_hidden, "lstm_chunk": lstm_chunk,
-                           "lstm_lr": lstm_lr, "batch_size": batch_size, "seed": seed},
-              "data": {}, "lstm": {}}
+    result = {
+        "settings": {
+            "numpy_language": numpy_language,
+            "numpy_steps": numpy_steps,
+            "numpy_hidden": numpy_hidden,
+            "numpy_chunk": numpy_chunk,
+            "numpy_lr": numpy_lr,
+            "lstm_steps": lstm_steps,
+            "lstm_hidden": lstm_hidden,
+            "lstm_chunk": lstm_chunk,
+            "lstm_lr": lstm_lr,
+            "batch_size": batch_size,
+            "seed": seed,
+        },
+        "data": {},
+        "lstm": {},
+    }
     vocab, train_codes, valid_codes = _language_data(docs, numpy_language)
     prime = primes[numpy_language]
     params, out, history = numpy_char_rnn(
-        train_codes, valid_codes, len(vocab), hidden=numpy_hidden, steps=numpy_steps, batch_size=batch_size,
-        chunk_len=numpy_chunk, lr=numpy_lr, clip=5.0, eval_every=eval_every, seed=seed)
-    result["numpy"] = {"language": numpy_language, "history": history, "prime": prime, "samples": {
-        str(t): _numpy_sample(params, out, vocab, prime, sample_len, t, seed) for t in temperatures}}
+        train_codes,
+        valid_codes,
+        len(vocab),
+        hidden=numpy_hidden,
+        steps=numpy_steps,
+        batch_size=batch_size,
+        chunk_len=numpy_chunk,
+        lr=numpy_lr,
+        clip=5.0,
+        eval_every=eval_every,
+        seed=seed,
+    )
+    result["numpy"] = {
+        "language": numpy_language,
+        "history": history,
+        "prime": prime,
+        "samples": {str(t): _numpy_sample(params, out, vocab, prime, sample_len, t, seed) for t in temperatures},
+    }
     with torch_threads(1):
         for language, prime in primes.items():
-            run = run_charlm(model="lstm", docs=docs, language=language, steps=lstm_steps, hidden=lstm_hidden,
-                             lr=lstm_lr, batch_size=batch_size, chunk_len=lstm_chunk, clip=clip,
-                             eval_every=eval_every, sample_len=sample_len, temperatures=temperatures,
-                             prime=prime, seed=seed, progress=False)
+            run = run_charlm(
+                model="lstm",
+                docs=docs,
+                language=language,
+                steps=lstm_steps,
+                hidden=lstm_hidden,
+                lr=lstm_lr,
+                batch_size=batch_size,
+                chunk_len=lstm_chunk,
+                clip=clip,
+                eval_every=eval_every,
+                sample_len=sample_len,
+                temperatures=temperatures,
+                prime=prime,
+                seed=seed,
+                progress=False,
+            )
             result["data"][language] = _charlm_data(run["metrics"])
             history = {"loss_bits": [_bits(x) for x in run["history"]["loss"]], "eval": run["history"]["eval"]}
-            result["lstm"][language] = {"language": language, "history": history, "prime": prime,
-                                        "samples": run["samples"]}
+            result["lstm"][language] = {
+                "language": language,
+                "history": history,
+                "prime": prime,
+                "samples": run["samples"],
+            }
     return result
 
 
 def _charlm_data(metrics):
     """The size of a language's text, from the metrics of :func:`~rnnbook.experiments.run_charlm`."""
-    return {"train": metrics["train_chars"], "valid": metrics["valid_chars"],
-            "vocabulary": metrics["vocabulary"], "unigram_bits": metrics["unigram_bits"]}
+    return {
+        "train": metrics["train_chars"],
+        "valid": metrics["valid_chars"],
+        "vocabulary": metrics["vocabulary"],
+        "unigram_bits": metrics["unigram_bits"],
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -281,8 +417,18 @@ def _charlm_data(metrics):
 
 
 @memoize
-def reber_lab(*, models=("rnn", "lstm"), seeds=(0, 1, 2, 3, 4), steps=800, hidden=16, lr=1e-2, batch_size=16,
-              eval_every=25, train_size=256, test_size=256):
+def reber_lab(
+    *,
+    models=("rnn", "lstm"),
+    seeds=(0, 1, 2, 3, 4),
+    steps=800,
+    hidden=16,
+    lr=1e-2,
+    batch_size=16,
+    eval_every=25,
+    train_size=256,
+    test_size=256,
+):
     """Next-symbol prediction on the embedded Reber grammar, each model over several seeds.
 
     Each trial is :func:`~rnnbook.experiments.run_reber` with its own seed (data
@@ -298,16 +444,37 @@ def reber_lab(*, models=("rnn", "lstm"), seeds=(0, 1, 2, 3, 4), steps=800, hidde
         for model in models:
             trials[model] = []
             for seed in seeds:
-                r = run_reber(model=model, steps=steps, hidden=hidden, lr=lr, batch_size=batch_size,
-                              eval_every=eval_every, train_size=train_size, test_size=test_size, seed=seed,
-                              progress=False)
+                r = run_reber(
+                    model=model,
+                    steps=steps,
+                    hidden=hidden,
+                    lr=lr,
+                    batch_size=batch_size,
+                    eval_every=eval_every,
+                    train_size=train_size,
+                    test_size=test_size,
+                    seed=seed,
+                    progress=False,
+                )
                 solved = r["metrics"]["solved_at_step"]
-                trials[model].append({
-                    "seed": seed, "solved_at_sequences": None if solved is None else solved * batch_size,
-                    "eval": r["history"]["eval"], "final": r["history"]["eval"][-1]})
+                trials[model].append(
+                    {
+                        "seed": seed,
+                        "solved_at_sequences": None if solved is None else solved * batch_size,
+                        "eval": r["history"]["eval"],
+                        "final": r["history"]["eval"][-1],
+                    }
+                )
     success = {m: sum(t["solved_at_sequences"] is not None for t in ts) / len(ts) for m, ts in trials.items()}
-    settings = {"steps": steps, "hidden": hidden, "lr": lr, "batch_size": batch_size, "seeds": list(seeds),
-                "train_size": train_size, "test_size": test_size}
+    settings = {
+        "steps": steps,
+        "hidden": hidden,
+        "lr": lr,
+        "batch_size": batch_size,
+        "seeds": list(seeds),
+        "train_size": train_size,
+        "test_size": test_size,
+    }
     return {"settings": settings, "trials": trials, "success": success}
 
 
@@ -317,8 +484,20 @@ def reber_lab(*, models=("rnn", "lstm"), seeds=(0, 1, 2, 3, 4), steps=800, hidde
 
 
 @memoize
-def sine_lab(*, models=("rnn", "lstm", "gru"), horizon=10, seq_len=100, noise=0.1, steps=250, hidden=32,
-             lr=1e-2, batch_size=32, eval_every=25, test_size=256, seed=0):
+def sine_lab(
+    *,
+    models=("rnn", "lstm", "gru"),
+    horizon=10,
+    seq_len=100,
+    noise=0.1,
+    steps=250,
+    hidden=32,
+    lr=1e-2,
+    batch_size=32,
+    eval_every=25,
+    test_size=256,
+    seed=0,
+):
     """Noisy-sine forecasting with each model: one step ahead, and ``horizon`` steps ahead at once.
 
     Each model runs :func:`~rnnbook.experiments.run_sine` twice: trained on
@@ -330,16 +509,30 @@ def sine_lab(*, models=("rnn", "lstm", "gru"), horizon=10, seq_len=100, noise=0.
         ``{"settings", "noise_floor", "one_step": {model: curve}, "multi_step": {model: curve}}``;
         a one-step curve also holds the ``example`` forecast on the first test sequence.
     """
-    common = dict(seq_len=seq_len, noise=noise, steps=steps, hidden=hidden, lr=lr, batch_size=batch_size,
-                  eval_every=eval_every, test_size=test_size, seed=seed, progress=False)
+    common = dict(
+        seq_len=seq_len,
+        noise=noise,
+        steps=steps,
+        hidden=hidden,
+        lr=lr,
+        batch_size=batch_size,
+        eval_every=eval_every,
+        test_size=test_size,
+        seed=seed,
+        progress=False,
+    )
     one, multi = {}, {}
     with torch_threads(1):
         for model in models:
             r = run_sine(model=model, horizon=1, **common)
             one[model] = _curve(r) | {"example": r["example"]}
             multi[model] = _curve(run_sine(model=model, horizon=horizon, **common))
-    return {"settings": plain_settings(common | {"horizon": horizon}), "noise_floor": noise**2,
-            "one_step": one, "multi_step": multi}
+    return {
+        "settings": plain_settings(common | {"horizon": horizon}),
+        "noise_floor": noise**2,
+        "one_step": one,
+        "multi_step": multi,
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -348,8 +541,20 @@ def sine_lab(*, models=("rnn", "lstm", "gru"), horizon=10, seq_len=100, noise=0.
 
 
 @memoize
-def seq2seq_lab(*, date_steps=200, date_hidden=64, number_steps=300, number_hidden=96, batch_size=64,
-                max_digits=24, test_size=300, beam_size=5, examples=4, eval_every=50, seed=0):
+def seq2seq_lab(
+    *,
+    date_steps=200,
+    date_hidden=64,
+    number_steps=300,
+    number_hidden=96,
+    batch_size=64,
+    max_digits=24,
+    test_size=300,
+    beam_size=5,
+    examples=4,
+    eval_every=50,
+    seed=0,
+):
     """Dates to ISO 8601 with attention, then numbers in words to digits with and without attention.
 
     Runs :func:`~rnnbook.experiments.run_dates` (a GRU with additive attention,
@@ -365,12 +570,23 @@ def seq2seq_lab(*, date_steps=200, date_hidden=64, number_steps=300, number_hidd
     common = dict(batch_size=batch_size, eval_every=eval_every, test_size=test_size, seed=seed, progress=False)
     with torch_threads(1):
         dates = run_dates(steps=date_steps, hidden=date_hidden, beam_size=beam_size, examples=examples, **common)
-        numbers = {attention: run_numbers(attention=attention, steps=number_steps, hidden=number_hidden,
-                                          max_digits=max_digits, **common)
-                   for attention in ("additive", "none")}
-    settings = plain_settings(common | dict(date_steps=date_steps, date_hidden=date_hidden,
-                                            number_steps=number_steps, number_hidden=number_hidden,
-                                            max_digits=max_digits, beam_size=beam_size))
+        numbers = {
+            attention: run_numbers(
+                attention=attention, steps=number_steps, hidden=number_hidden, max_digits=max_digits, **common
+            )
+            for attention in ("additive", "none")
+        }
+    settings = plain_settings(
+        common
+        | dict(
+            date_steps=date_steps,
+            date_hidden=date_hidden,
+            number_steps=number_steps,
+            number_hidden=number_hidden,
+            max_digits=max_digits,
+            beam_size=beam_size,
+        )
+    )
     return {"settings": settings, "dates": dates, "numbers": numbers}
 
 
@@ -393,32 +609,76 @@ def langid_lab(*, docs=None, **settings):
 
 
 @memoize
-def langid_lab_for_text(digest, *, docs=None, directions=("bag", "uni"), model="lstm", steps=300, hidden=32,
-                        lr=1e-2, batch_size=32, eval_every=25, max_chars=60, seed=0):
+def langid_lab_for_text(
+    digest,
+    *,
+    docs=None,
+    directions=("bag", "uni"),
+    model="lstm",
+    steps=300,
+    hidden=32,
+    lr=1e-2,
+    batch_size=32,
+    eval_every=25,
+    max_chars=60,
+    seed=0,
+):
     """:func:`~rnnbook.experiments.run_langid` for each of ``directions``, on the same split.
 
     Returns:
         ``{"settings", "runs": {direction: curve}}``, a curve also holding a few
         ``mistakes`` (test sentences it got wrong) and ``test_size``.
     """
-    common = dict(model=model, docs=docs, steps=steps, hidden=hidden, lr=lr, batch_size=batch_size,
-                  eval_every=eval_every, max_chars=max_chars, seed=seed, progress=False)
+    common = dict(
+        model=model,
+        docs=docs,
+        steps=steps,
+        hidden=hidden,
+        lr=lr,
+        batch_size=batch_size,
+        eval_every=eval_every,
+        max_chars=max_chars,
+        seed=seed,
+        progress=False,
+    )
     with torch_threads(1):
         runs = {d: _sequence_curve(run_langid(direction=d, **common), "mistakes", "test_size") for d in directions}
     return {"settings": plain_settings(common | {"docs": None if docs is None else str(docs)}), "runs": runs}
 
 
 @memoize
-def negation_lab(*, directions=("bag", "uni", "bi"), tasks=("classify", "tag"), model="lstm", steps=300,
-                 hidden=32, lr=1e-2, batch_size=32, eval_every=25, train_size=2000, test_size=1000, seed=0):
+def negation_lab(
+    *,
+    directions=("bag", "uni", "bi"),
+    tasks=("classify", "tag"),
+    model="lstm",
+    steps=300,
+    hidden=32,
+    lr=1e-2,
+    batch_size=32,
+    eval_every=25,
+    train_size=2000,
+    test_size=1000,
+    seed=0,
+):
     """:func:`~rnnbook.experiments.run_negation` for each task and direction, on the same sentences.
 
     Returns:
         ``{"settings", "runs": {task: {direction: curve}}, "examples"}``; a classification
         curve also holds ``two_clause_accuracy``, a tagging curve ``accuracy_by_position``.
     """
-    common = dict(model=model, steps=steps, hidden=hidden, lr=lr, batch_size=batch_size, eval_every=eval_every,
-                  train_size=train_size, test_size=test_size, seed=seed, progress=False)
+    common = dict(
+        model=model,
+        steps=steps,
+        hidden=hidden,
+        lr=lr,
+        batch_size=batch_size,
+        eval_every=eval_every,
+        train_size=train_size,
+        test_size=test_size,
+        seed=seed,
+        progress=False,
+    )
     runs, examples = {}, None
     with torch_threads(1):
         for task in tasks:
@@ -436,9 +696,20 @@ def negation_lab(*, directions=("bag", "uni", "bi"), tasks=("classify", "tag"), 
 
 
 @memoize
-def scan_lab(*, lengths=(128, 512, 2048, 8192), widths=(1, 64, 1024), repeat=3, seq_len=200,
-             steps=(("mingru", 250), ("lstm", 250)), hidden=32, batch_size=32, lr=1e-2, eval_every=25,
-             test_size=200, seed=0):
+def scan_lab(
+    *,
+    lengths=(128, 512, 2048, 8192),
+    widths=(1, 64, 1024),
+    repeat=3,
+    seq_len=200,
+    steps=(("mingru", 250), ("lstm", 250)),
+    hidden=32,
+    batch_size=32,
+    lr=1e-2,
+    eval_every=25,
+    test_size=200,
+    seed=0,
+):
     """Times of loop and scan, then the adding problem at T = ``seq_len``, minGRU against LSTM.
 
     First :func:`rnnbook.bench_scan.measure` times :func:`rnnbook.scan.linear_recurrence`
@@ -452,11 +723,29 @@ def scan_lab(*, lengths=(128, 512, 2048, 8192), widths=(1, 64, 1024), repeat=3, 
         ``{"settings", "timing": rows of measure(), "baseline", "runs": {model: curve}}``,
         where a curve is as in :func:`adding_lab`, with ``seconds`` of training.
     """
-    settings = dict(lengths=lengths, widths=widths, repeat=repeat, seq_len=seq_len, steps=dict(steps),
-                    hidden=hidden, batch_size=batch_size, lr=lr, eval_every=eval_every, test_size=test_size,
-                    seed=seed)
-    common = dict(seq_len=seq_len, hidden=hidden, batch_size=batch_size, lr=lr, eval_every=eval_every,
-                  test_size=test_size, seed=seed, progress=False)
+    settings = dict(
+        lengths=lengths,
+        widths=widths,
+        repeat=repeat,
+        seq_len=seq_len,
+        steps=dict(steps),
+        hidden=hidden,
+        batch_size=batch_size,
+        lr=lr,
+        eval_every=eval_every,
+        test_size=test_size,
+        seed=seed,
+    )
+    common = dict(
+        seq_len=seq_len,
+        hidden=hidden,
+        batch_size=batch_size,
+        lr=lr,
+        eval_every=eval_every,
+        test_size=test_size,
+        seed=seed,
+        progress=False,
+    )
     with torch_threads(1):
         timing = bench_scan.measure(lengths, widths, repeat=repeat)
         runs = {}
@@ -472,11 +761,26 @@ def scan_lab(*, lengths=(128, 512, 2048, 8192), widths=(1, 64, 1024), repeat=3, 
 
 
 @memoize
-def ssm_lab(*, seq_len=32, n_copy=4, n_symbols=8, steps=(("s6", 250), ("lti", 250), ("mlstm", 250), ("lstm", 250)),
-            recall_len=8, n_pairs=2, n_keys=4, n_values=4,
-            recall_steps=(("s6", 500), ("lti", 500), ("mlstm", 500), ("lstm", 500)),
-            lengths=(16, 32, 64, 128), recall_lengths=(8, 16, 32, 64), hidden=32, batch_size=32, lr=1e-2,
-            eval_every=50, test_size=200, seed=0):
+def ssm_lab(
+    *,
+    seq_len=32,
+    n_copy=4,
+    n_symbols=8,
+    steps=(("s6", 250), ("lti", 250), ("mlstm", 250), ("lstm", 250)),
+    recall_len=8,
+    n_pairs=2,
+    n_keys=4,
+    n_values=4,
+    recall_steps=(("s6", 500), ("lti", 500), ("mlstm", 500), ("lstm", 500)),
+    lengths=(16, 32, 64, 128),
+    recall_lengths=(8, 16, 32, 64),
+    hidden=32,
+    batch_size=32,
+    lr=1e-2,
+    eval_every=50,
+    test_size=200,
+    seed=0,
+):
     """Selective copying and associative recall: the four models of :func:`~rnnbook.experiments.run_ssm`.
 
     Selective copying at T = ``seq_len`` (:func:`~rnnbook.experiments.run_ssm`), then
@@ -492,8 +796,15 @@ def ssm_lab(*, seq_len=32, n_copy=4, n_symbols=8, steps=(("s6", 250), ("lti", 25
         guessing one of the values seen in the sequence, 1 / ``n_pairs``.
     """
     settings = plain_settings(locals() | {"steps": dict(steps), "recall_steps": dict(recall_steps)})
-    common = dict(hidden=hidden, batch_size=batch_size, lr=lr, eval_every=eval_every, test_size=test_size,
-                  seed=seed, progress=False)
+    common = dict(
+        hidden=hidden,
+        batch_size=batch_size,
+        lr=lr,
+        eval_every=eval_every,
+        test_size=test_size,
+        seed=seed,
+        progress=False,
+    )
     copying = dict(seq_len=seq_len, n_copy=n_copy, n_symbols=n_symbols, lengths=lengths)
     recall = dict(seq_len=recall_len, n_pairs=n_pairs, n_keys=n_keys, n_values=n_values, lengths=recall_lengths)
 
@@ -503,8 +814,12 @@ def ssm_lab(*, seq_len=32, n_copy=4, n_symbols=8, steps=(("s6", 250), ("lti", 25
     with torch_threads(1):
         runs = {model: curve(run_ssm(model=model, steps=n, **copying, **common)) for model, n in steps}
         recall_runs = {model: curve(run_recall(model=model, steps=n, **recall, **common)) for model, n in recall_steps}
-    return {"settings": settings, "chance": 1 / n_symbols, "runs": runs,
-            "recall": {"chance": 1 / n_values, "seen": 1 / n_pairs, "runs": recall_runs}}
+    return {
+        "settings": settings,
+        "chance": 1 / n_symbols,
+        "runs": runs,
+        "recall": {"chance": 1 / n_values, "seen": 1 / n_pairs, "runs": recall_runs},
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -543,15 +858,23 @@ def check_adding(result):
     """
     final = {m: run["final"]["test_mse"] for m, run in result["runs"].items()}
     rnn_final, baseline = final["rnn"], result["baseline"]
-    _claim(0.8 * baseline < rnn_final < 1.05 * baseline,
-           f"the Elman network stays near the trivial MSE {baseline:.4f}", f"{rnn_final:.4f}")
+    _claim(
+        0.8 * baseline < rnn_final < 1.05 * baseline,
+        f"the Elman network stays near the trivial MSE {baseline:.4f}",
+        f"{rnn_final:.4f}",
+    )
     gated = {m: v for m, v in final.items() if m != "rnn"}
-    _claim(all(gated_final < ADDING_SOLVED_MSE for gated_final in gated.values()),
-           f"the gated networks go below {ADDING_SOLVED_MSE}", gated)
+    _claim(
+        all(gated_final < ADDING_SOLVED_MSE for gated_final in gated.values()),
+        f"the gated networks go below {ADDING_SOLVED_MSE}",
+        gated,
+    )
     hs_final = result["hs"]["final"]["test_mse"]
-    _claim(hs_final > max(result["hs_stop"], 0.8 * result["hs_baseline"]),
-           f"the LSTM stays at the trivial error {result['hs_baseline']:.4f} on the original form",
-           f"{hs_final:.4f}")
+    _claim(
+        hs_final > max(result["hs_stop"], 0.8 * result["hs_baseline"]),
+        f"the LSTM stays at the trivial error {result['hs_baseline']:.4f} on the original form",
+        f"{hs_final:.4f}",
+    )
 
 
 def check_charlm(result):
@@ -564,8 +887,11 @@ def check_charlm(result):
         _claim(bpc < unigram, f"{name} beats the unigram line", f"{bpc:.3f} against {unigram:.3f} bits")
     numpy_bpc = result["numpy"]["history"]["eval"][-1]["valid_bpc"]
     lstm_bpc = result["lstm"][result["numpy"]["language"]]["history"]["eval"][-1]["valid_bpc"]
-    _claim(lstm_bpc < numpy_bpc, "the LSTM goes further down than the numpy network",
-           f"{lstm_bpc:.3f} against {numpy_bpc:.3f} bits")
+    _claim(
+        lstm_bpc < numpy_bpc,
+        "the LSTM goes further down than the numpy network",
+        f"{lstm_bpc:.3f} against {numpy_bpc:.3f} bits",
+    )
 
 
 def check_reber(result):
@@ -575,8 +901,11 @@ def check_reber(result):
     _claim(result["success"]["lstm"] == 1.0, "the LSTM always succeeds", solved["lstm"])
     low, high = REBER_PUBLISHED_SEQUENCES
     lstm_median = float(np.median(solved["lstm"]))
-    _claim(lstm_median <= 1.25 * low and max(solved["lstm"]) <= high,
-           f"the LSTM succeeds close to {low:,} sequences or sooner", solved["lstm"])
+    _claim(
+        lstm_median <= 1.25 * low and max(solved["lstm"]) <= high,
+        f"the LSTM succeeds close to {low:,} sequences or sooner",
+        solved["lstm"],
+    )
     _claim(result["success"]["rnn"] >= 0.6, "the Elman network succeeds nearly always", solved["rnn"])
     rnn_median = float(np.median([n for n in solved["rnn"] if n is not None]))
     _claim(rnn_median > lstm_median, "the Elman network succeeds later than the LSTM", solved)
@@ -588,8 +917,11 @@ def check_sine(result):
     for key in ("one_step", "multi_step"):
         final = {m: run["final"]["test_mse"] for m, run in result[key].items()}
         persistence = next(iter(result[key].values()))["lines"]["persistence"]
-        _claim(all(v < 0.5 * persistence for v in final.values()),
-               f"every network beats persistence ({persistence:.4f}) by far, {key}", final)
+        _claim(
+            all(v < 0.5 * persistence for v in final.values()),
+            f"every network beats persistence ({persistence:.4f}) by far, {key}",
+            final,
+        )
         _claim(all(v > result["noise_floor"] for v in final.values()), "none reaches the noise floor", final)
         gated = min(v for m, v in final.items() if m != "rnn")
         _claim(final["rnn"] < 2 * gated, f"the Elman network stays close to the gated networks, {key}", final)
@@ -604,11 +936,15 @@ def check_langid(result):
     sentences, of either sign)."""
     for direction, run in result["runs"].items():
         early = max(e["test_accuracy"] for e in run["history"]["eval"] if e["step"] <= 100)
-        _claim(early > 0.75, f"{direction} is far above chance after a few dozen steps",
-               f"{early:.3f} at most by step 100")
+        _claim(
+            early > 0.75, f"{direction} is far above chance after a few dozen steps", f"{early:.3f} at most by step 100"
+        )
     final = {d: run["final"]["test_accuracy"] for d, run in result["runs"].items()}
-    _claim(abs(final["uni"] - final["bag"]) < LANGID_SMALL_GAP,
-           f"the LSTM and the bag of characters differ by little (under {LANGID_SMALL_GAP})", final)
+    _claim(
+        abs(final["uni"] - final["bag"]) < LANGID_SMALL_GAP,
+        f"the LSTM and the bag of characters differ by little (under {LANGID_SMALL_GAP})",
+        final,
+    )
 
 
 def check_negation(result):
@@ -617,16 +953,24 @@ def check_negation(result):
     the unidirectional LSTM can only guess the first words, the bidirectional one labels them
     as well as the last ones."""
     runs = result["runs"]
-    final = {task: {d: run["final"]["test_accuracy"] for d, run in by_direction.items()}
-             for task, by_direction in runs.items()}
+    final = {
+        task: {d: run["final"]["test_accuracy"] for d, run in by_direction.items()}
+        for task, by_direction in runs.items()
+    }
     for task in final:
         _claim(abs(final[task]["bag"] - 0.5) < 0.15, f"the bag of words stays near chance, {task}", final[task])
-    _claim(min(final["classify"]["uni"], final["classify"]["bi"]) > 0.9,
-           "one direction is enough for the sentence label, and two do the same", final["classify"])
+    _claim(
+        min(final["classify"]["uni"], final["classify"]["bi"]) > 0.9,
+        "one direction is enough for the sentence label, and two do the same",
+        final["classify"],
+    )
     _claim(final["tag"]["bi"] > final["tag"]["uni"], "two directions beat one on the word labels", final["tag"])
     first = {d: runs["tag"][d]["accuracy_by_position"][0] for d in ("uni", "bi")}
-    _claim(first["uni"] < 0.7 < 0.9 < first["bi"],
-           "at the first word one direction can only guess and two label it well", first)
+    _claim(
+        first["uni"] < 0.7 < 0.9 < first["bi"],
+        "at the first word one direction can only guess and two label it well",
+        first,
+    )
 
 
 def check_seq2seq(result):
@@ -634,50 +978,73 @@ def check_seq2seq(result):
     always agree; on numbers, without attention accuracy collapses with length, with attention
     it is higher overall and at the longest numbers, and length matters much less."""
     dates = result["dates"]
-    _claim(dates["metrics"]["greedy"] > 0.9, "the model learns to rewrite the dates",
-           f"greedy exact match {dates['metrics']['greedy']:.3f}")
+    _claim(
+        dates["metrics"]["greedy"] > 0.9,
+        "the model learns to rewrite the dates",
+        f"greedy exact match {dates['metrics']['greedy']:.3f}",
+    )
     test_size = result["settings"]["test_size"]
-    _claim(len(dates["disagreements"]) <= 0.05 * test_size, "greedy and beam search almost always agree",
-           f"{len(dates['disagreements'])} disagreements in {test_size} dates")
+    _claim(
+        len(dates["disagreements"]) <= 0.05 * test_size,
+        "greedy and beam search almost always agree",
+        f"{len(dates['disagreements'])} disagreements in {test_size} dates",
+    )
     numbers = result["numbers"]
     overall = {name: run["metrics"]["exact_match"] for name, run in numbers.items()}
     _claim(overall["additive"] > overall["none"], "attention beats no attention", overall)
     ends = {}
     for name, run in numbers.items():
         digits, accuracy = np.array(run["by_length"]["digits"]), np.array(run["by_length"]["exact_match"])
-        ends[name] = (float(accuracy[digits <= digits.min() + 5].mean()),
-                      float(accuracy[digits >= digits.max() - 4].mean()))
-    _claim(ends["additive"][1] > ends["none"][1], "attention beats no attention on the longest numbers",
-           f"(shortest, longest) {ends}")
-    _claim(ends["none"][1] < 0.5 * ends["none"][0], "without attention accuracy collapses with length",
-           f"(shortest, longest) {ends}")
+        ends[name] = (
+            float(accuracy[digits <= digits.min() + 5].mean()),
+            float(accuracy[digits >= digits.max() - 4].mean()),
+        )
+    _claim(
+        ends["additive"][1] > ends["none"][1],
+        "attention beats no attention on the longest numbers",
+        f"(shortest, longest) {ends}",
+    )
+    _claim(
+        ends["none"][1] < 0.5 * ends["none"][0],
+        "without attention accuracy collapses with length",
+        f"(shortest, longest) {ends}",
+    )
     drop = {name: short - long for name, (short, long) in ends.items()}
-    _claim(drop["additive"] < drop["none"], "with attention length matters much less",
-           f"drops from the shortest to the longest {drop}")
+    _claim(
+        drop["additive"] < drop["none"],
+        "with attention length matters much less",
+        f"drops from the shortest to the longest {drop}",
+    )
 
 
 def check_scan(result):
     """The scan page: in numpy the scan wins by far with one recurrence and falls behind the loop
     with the widest batch (the printed row); the minGRU goes below 0.01 while the LSTM stays near
     the trivial error; each step of the minGRU costs more than one of the LSTM."""
+
     def ratio(T, N):
         row = next(r for r in result["timing"] if (r["backend"], r["T"], r["N"]) == ("numpy", T, N))
         return row["loop_s"] / row["scan_s"]
 
     settings = result["settings"]
     T_max, N_max = max(settings["lengths"]), max(settings["widths"])
-    _claim(ratio(T_max, 1) > 2, f"the numpy scan wins by far at T = {T_max}, N = 1",
-           f"loop / scan = {ratio(T_max, 1):.2f}")
-    _claim(ratio(2048, N_max) < 1, f"the numpy scan falls behind at T = 2048, N = {N_max}",
-           f"loop / scan = {ratio(2048, N_max):.2f}")
+    _claim(
+        ratio(T_max, 1) > 2, f"the numpy scan wins by far at T = {T_max}, N = 1", f"loop / scan = {ratio(T_max, 1):.2f}"
+    )
+    _claim(
+        ratio(2048, N_max) < 1,
+        f"the numpy scan falls behind at T = 2048, N = {N_max}",
+        f"loop / scan = {ratio(2048, N_max):.2f}",
+    )
     final = {m: run["final"]["test_mse"] for m, run in result["runs"].items()}
     _claim(final["mingru"] < ADDING_SOLVED_MSE, f"the minGRU goes below {ADDING_SOLVED_MSE}", final)
-    _claim(final["lstm"] > 0.8 * result["baseline"],
-           f"the LSTM stays near the trivial error {result['baseline']:.4f}", final)
+    _claim(
+        final["lstm"] > 0.8 * result["baseline"],
+        f"the LSTM stays near the trivial error {result['baseline']:.4f}",
+        final,
+    )
     ms = {m: 1e3 * run["seconds"] / run["final"]["step"] for m, run in result["runs"].items()}
-    _claim(ms["mingru"] > ms["lstm"], "each step of the minGRU costs more than one of the LSTM",
-           f"ms per step {ms}")
-
+    _claim(ms["mingru"] > ms["lstm"], "each step of the minGRU costs more than one of the LSTM", f"ms per step {ms}")
 
 
 # Gu & Dao (2023), "Mamba: linear-time sequence modeling with selective state spaces", arXiv:2312.00752v2,
@@ -720,11 +1087,24 @@ def selective_copying_rows(result):
     ['lab', 's6', None, 'S6', 32, 4, 300, 0.5]
     """
     published = [MAMBA_SELECTIVE_COPYING_SETTING[key] for key in ("seq_len", "n_copy", "steps")]
-    rows = [["Gu & Dao (2023)", model, arch, layer, *published, round(accuracy / 100, 4)]
-            for model, arch, layer, accuracy in MAMBA_SELECTIVE_COPYING]
+    rows = [
+        ["Gu & Dao (2023)", model, arch, layer, *published, round(accuracy / 100, 4)]
+        for model, arch, layer, accuracy in MAMBA_SELECTIVE_COPYING
+    ]
     ours = result["settings"]
-    rows += [["lab", model, None, OUR_LAYERS[model], ours["seq_len"], ours["n_copy"], run["final"]["step"],
-              run["final"]["token_accuracy"]] for model, run in result["runs"].items()]
+    rows += [
+        [
+            "lab",
+            model,
+            None,
+            OUR_LAYERS[model],
+            ours["seq_len"],
+            ours["n_copy"],
+            run["final"]["step"],
+            run["final"]["token_accuracy"],
+        ]
+        for model, run in result["runs"].items()
+    ]
     return rows
 
 
@@ -742,41 +1122,66 @@ def check_ssm(result):
     time-invariant SSM and the LSTM stay near that line."""
     accuracy = {m: run["final"]["token_accuracy"] for m, run in result["runs"].items()}
     chance = result["chance"]
-    _claim(accuracy["lti"] > 2 * chance, f"the time-invariant SSM learns something (chance {chance:.3f})",
-           accuracy)
+    _claim(accuracy["lti"] > 2 * chance, f"the time-invariant SSM learns something (chance {chance:.3f})", accuracy)
     lines = result["runs"]["lti"]["lines"]
-    _claim(lines["best guess blind to order"] - SSM_VISIBLE_GAP < accuracy["lti"] < lines["pass line"],
-           "the time-invariant SSM gets about what the best guess blind to order gets, below the pass line",
-           f"{accuracy} against {lines}")
-    _claim(accuracy["s6"] > accuracy["lti"] + SSM_VISIBLE_GAP,
-           "the selective SSM stays visibly above the time-invariant one", accuracy)
-    _claim(accuracy["mlstm"] > accuracy["lti"] + SSM_VISIBLE_GAP,
-           "the mLSTM gets there too, visibly above the time-invariant SSM", accuracy)
+    _claim(
+        lines["best guess blind to order"] - SSM_VISIBLE_GAP < accuracy["lti"] < lines["pass line"],
+        "the time-invariant SSM gets about what the best guess blind to order gets, below the pass line",
+        f"{accuracy} against {lines}",
+    )
+    _claim(
+        accuracy["s6"] > accuracy["lti"] + SSM_VISIBLE_GAP,
+        "the selective SSM stays visibly above the time-invariant one",
+        accuracy,
+    )
+    _claim(
+        accuracy["mlstm"] > accuracy["lti"] + SSM_VISIBLE_GAP,
+        "the mLSTM gets there too, visibly above the time-invariant SSM",
+        accuracy,
+    )
     _claim(accuracy["lstm"] < 1.5 * chance, f"the LSTM stays near chance {chance:.3f}", accuracy)
     longest = {m: run["by_length"]["token_accuracy"][-1] for m, run in result["runs"].items()}
-    _claim(longest["lti"] < accuracy["lti"], "the time-invariant SSM falls at the longest length",
-           f"{longest['lti']:.3f} against {accuracy['lti']:.3f} at the training length")
-    _claim(min(longest["s6"], longest["mlstm"]) > longest["lti"] + SSM_VISIBLE_GAP,
-           "at the longest length the selective SSM and the mLSTM stay visibly above the time-invariant SSM",
-           longest)
+    _claim(
+        longest["lti"] < accuracy["lti"],
+        "the time-invariant SSM falls at the longest length",
+        f"{longest['lti']:.3f} against {accuracy['lti']:.3f} at the training length",
+    )
+    _claim(
+        min(longest["s6"], longest["mlstm"]) > longest["lti"] + SSM_VISIBLE_GAP,
+        "at the longest length the selective SSM and the mLSTM stay visibly above the time-invariant SSM",
+        longest,
+    )
     recall, seen = result["recall"]["runs"], result["recall"]["seen"]
     for model in ("s6", "mlstm"):
         reached = (recall[model]["final"]["token_accuracy"], recall[model]["by_length"]["token_accuracy"][-1])
-        _claim(min(reached) > seen + SSM_VISIBLE_GAP,
-               f"on recall {model} goes visibly above the line of a seen value {seen:.3f}, also at the longest length",
-               reached)
+        _claim(
+            min(reached) > seen + SSM_VISIBLE_GAP,
+            f"on recall {model} goes visibly above the line of a seen value {seen:.3f}, also at the longest length",
+            reached,
+        )
     stuck = {m: recall[m]["final"]["token_accuracy"] for m in ("lti", "lstm")}
-    _claim(all(abs(v - seen) < SSM_NEAR for v in stuck.values()),
-           f"on recall the time-invariant SSM and the LSTM stay near the line of a seen value {seen:.3f}", stuck)
+    _claim(
+        all(abs(v - seen) < SSM_NEAR for v in stuck.values()),
+        f"on recall the time-invariant SSM and the LSTM stay near the line of a seen value {seen:.3f}",
+        stuck,
+    )
 
 
 # ---------------------------------------------------------------------------
 # All the labs at once, before the book is built
 # ---------------------------------------------------------------------------
 
-LABS = {"adding": adding_lab, "charlm": charlm_lab, "reber": reber_lab, "sine": sine_lab,
-        "langid": langid_lab, "negation": negation_lab, "seq2seq": seq2seq_lab,
-        "scan": scan_lab, "ssm": ssm_lab}
+LABS = {
+    "adding": adding_lab,
+    "charlm": charlm_lab,
+    "reber": reber_lab,
+    "sine": sine_lab,
+    "langid": langid_lab,
+    "negation": negation_lab,
+    "seq2seq": seq2seq_lab,
+    "scan": scan_lab,
+    "ssm": ssm_lab,
+}
 
 
 def is_cached(name):

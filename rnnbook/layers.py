@@ -317,8 +317,9 @@ def embedding_forward(ids, W):
         given = ids.dtype if isinstance(ids, np.ndarray) else type(ids).__name__
         raise TypeError(f"ids: expected an integer numpy array, got {given}")
     if ids.size and (ids.min() < 0 or ids.max() >= V):
-        raise ValueError(f"ids: expected token ids in [0, V - 1] = [0, {V - 1}], "
-                         f"got values in [{ids.min()}, {ids.max()}]")
+        raise ValueError(
+            f"ids: expected token ids in [0, V - 1] = [0, {V - 1}], got values in [{ids.min()}, {ids.max()}]"
+        )
     return W[ids], (ids, W.shape)
 
 
@@ -339,4 +340,6 @@ def embedding_backward(dxs, cache):
     dW = np.zeros(shape, dtype=dxs.dtype)
     np.add.at(dW, ids, dxs)
     return dW
+
+
 # --8<-- [end:embedding]

@@ -41,6 +41,8 @@ def feature_map(x):
     array([0.36787944, 1.        , 3.        ])
     """
     return np.where(x > 0, x + 1, np.exp(np.minimum(x, 0)))
+
+
 # --8<-- [end:feature_map]
 
 
@@ -65,6 +67,8 @@ def parallel(q, k, v):
     A *= np.tril(np.ones((T, T), dtype=q.dtype))  # causal: step t sees s ≤ t
     y = np.einsum("bts,sbd->tbd", A, v)  # (T, B, Dv)
     return y / A.sum(axis=2).T[:, :, None]
+
+
 # --8<-- [end:parallel]
 
 
@@ -85,4 +89,6 @@ def recurrent(q, k, v):
         z += phi_k
         ys[t] = np.einsum("bkv,bk->bv", S, phi_q) / np.sum(z * phi_q, axis=1, keepdims=True)
     return ys
+
+
 # --8<-- [end:recurrent]

@@ -105,6 +105,8 @@ def init(hidden_size, state_size, rng=None, *, r_min=0.9, r_max=0.999, max_phase
         C=(rng.standard_normal((H, N)) + 1j * rng.standard_normal((H, N))) / np.sqrt(N),
         D=rng.standard_normal(H),
     )
+
+
 # --8<-- [end:init]
 
 
@@ -147,4 +149,6 @@ def forward(us, params, *, mode="scan"):
     xs = recurrence(coefficients, inputs)
     ys = (xs @ params.C.T).real + params.D * us
     return ys, xs
+
+
 # --8<-- [end:forward]

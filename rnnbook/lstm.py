@@ -101,6 +101,8 @@ def split_gates(a):
     """
     H = a.shape[-1] // 4
     return a[..., :H], a[..., H : 2 * H], a[..., 2 * H : 3 * H], a[..., 3 * H :]
+
+
 # --8<-- [end:split_gates]
 
 
@@ -129,6 +131,8 @@ def gates(a, out=None):
     np.tanh(a[..., 2 * H : 3 * H], out=out[..., 2 * H : 3 * H])  # g
     sigmoid(a[..., 3 * H :], out=out[..., 3 * H :])  # o
     return split_gates(out)
+
+
 # --8<-- [end:gates]
 
 
@@ -159,13 +163,13 @@ def init(input_size, hidden_size, rng=None, dtype=np.float64, *, forget_bias=Non
     def uniform(*shape):
         return rng.uniform(-k, k, size=shape).astype(dtype)
 
-    params = Params(
-        W_ih=uniform(4 * H, D), W_hh=uniform(4 * H, H), b_ih=uniform(4 * H), b_hh=uniform(4 * H)
-    )
+    params = Params(W_ih=uniform(4 * H, D), W_hh=uniform(4 * H, H), b_ih=uniform(4 * H), b_hh=uniform(4 * H))
     if forget_bias is not None:
         params.b_ih[H : 2 * H] = check_float("forget_bias", forget_bias)
         params.b_hh[H : 2 * H] = 0
     return params
+
+
 # --8<-- [end:init]
 
 
@@ -193,6 +197,8 @@ def step(x, state, params):
     c = f * c + i * g
     h = o * np.tanh(c)
     return h, c
+
+
 # --8<-- [end:step]
 
 
@@ -247,6 +253,8 @@ def forward(xs, state, params, lengths=None):
         hs[t + 1] = o * tanh_cs[t]  # h = o ⊙ tanh(c)
     cache = Cache(params, xs, hs, cs, tanh_cs, gates=a)  # read-only from here on
     return hs[1:], (hs[T], cs[T]), cache
+
+
 # --8<-- [end:forward]
 
 
@@ -319,6 +327,8 @@ def backward(dhs, cache, d_state=None):
     )
     dxs = (da @ params.W_ih).reshape(T, B, D)
     return grads, dxs, (dh, dc)
+
+
 # --8<-- [end:backward]
 
 
@@ -355,8 +365,9 @@ def step_backward(d_state, x, state, params):
     i, f, g, o = gates(x @ params.W_ih.T + params.b_ih + h_prev @ params.W_hh.T + params.b_hh)
     tanh_c = np.tanh(f * c_prev + i * g)
     dc = dc + dh * o * (1 - tanh_c**2)
-    da = np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f),
-                         dc * i * (1 - g**2), dh * tanh_c * o * (1 - o)], axis=1)
+    da = np.concatenate(
+        [dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g**2), dh * tanh_c * o * (1 - o)], axis=1
+    )
     db = da.sum(axis=0)
     grads = Params(W_ih=da.T @ x, W_hh=da.T @ h_prev, b_ih=db, b_hh=db.copy())
     return grads, da @ params.W_ih, (da @ params.W_hh, dc * f)

@@ -65,9 +65,7 @@ def check_lengths(lengths, T, B):
         raise ValueError(f"lengths: expected shape (B,) = ({B},), got {array.shape}")
     bad = np.flatnonzero((array < 1) | (array > T))
     if bad.size:
-        raise ValueError(
-            f"lengths: expected integers in [1, T] = [1, {T}], got {array[bad[0]]} at index {bad[0]}"
-        )
+        raise ValueError(f"lengths: expected integers in [1, T] = [1, {T}], got {array[bad[0]]} at index {bad[0]}")
     return array.astype(np.int64)
 
 
@@ -84,6 +82,8 @@ def step_mask(lengths, T):
            [0, 0]])
     """
     return np.arange(T)[:, None] < lengths[None, :]
+
+
 # --8<-- [end:step_mask]
 
 
@@ -159,6 +159,8 @@ def forward(cell_forward, xs, state, params, lengths):
         hs[t] = np.where(m, h[0], 0)
         caches.append(cache)
     return hs, state, Cache(mask, caches, state)
+
+
 # --8<-- [end:forward]
 
 
@@ -203,6 +205,8 @@ def backward(cell_backward, dhs, cache, d_state=None):
         dxs.append(dx[0])
         grads = g if grads is None else _add(grads, g)
     return grads, np.stack(dxs[::-1]), d
+
+
 # --8<-- [end:backward]
 
 
@@ -227,6 +231,8 @@ def last_valid(hs, lengths):
     T, B, _ = hs.shape
     lengths = check_lengths(lengths, T, B)
     return hs[lengths - 1, np.arange(B)]
+
+
 # --8<-- [end:last_valid]
 
 
@@ -251,6 +257,8 @@ def reverse_padded(xs, lengths=None):
     t = np.arange(T)[:, None]
     source = np.where(t < lengths, lengths - 1 - t, t)  # (T, B)
     return xs[source, np.arange(B)]
+
+
 # --8<-- [end:reverse_padded]
 
 
@@ -300,4 +308,6 @@ def masked_cross_entropy(logits, targets, lengths, average="token"):
     np.put_along_axis(dlogits, targets[:, :, None], np.take_along_axis(dlogits, targets[:, :, None], 2) - 1, 2)
     dlogits *= weights[:, :, None]
     return float(loss), dlogits.astype(logits.dtype, copy=False)
+
+
 # --8<-- [end:masked_cross_entropy]

@@ -110,6 +110,8 @@ class Params(_Weights):
     b_z: np.ndarray
     W_h: np.ndarray
     b_h: np.ndarray
+
+
 # --8<-- [end:params]
 
 
@@ -229,6 +231,8 @@ def coefficients(xs, params):
     i = sigmoid(_affine(xs, params.W_i, params.b_i))
     total = f + i
     return np.stack([f, i]), candidate, f / total, i / total * candidate
+
+
 # --8<-- [end:coefficients]
 
 
@@ -255,6 +259,8 @@ def log_linear_recurrence(log_a, log_b, log_h0=None):
     if log_h0 is not None:
         terms[0] = np.logaddexp(terms[0], log_h0)
     return log_A + np.logaddexp.accumulate(terms, axis=0)
+
+
 # --8<-- [end:log_scan]
 
 
@@ -293,6 +299,8 @@ def forward(xs, h0, params, *, mode="scan"):
     else:
         hs = _log_mode(a, b, candidate, h0)
     return hs, hs[-1], Cache(params, xs, h0, hs, gates, candidate, a)
+
+
 # --8<-- [end:forward]
 
 
@@ -354,6 +362,8 @@ def backward(dhs, cache, d_h=None):
     d_pre["h"] = d_candidate
     grads, dxs = _linear_backward(xs, d_pre, params)
     return grads, dxs, dh0
+
+
 # --8<-- [end:backward]
 
 

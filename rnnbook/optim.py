@@ -43,9 +43,7 @@ def parameters(tree, name="params"):
         return [a for value in tree.values() for a in parameters(value, name)]
     if isinstance(tree, (list, tuple)):
         return [a for item in tree for a in parameters(item, name)]
-    raise TypeError(
-        f"{name}: expected numpy arrays in a dataclass, dict, list or tuple, got {type(tree).__name__}"
-    )
+    raise TypeError(f"{name}: expected numpy arrays in a dataclass, dict, list or tuple, got {type(tree).__name__}")
 
 
 def checked_grads(grads):

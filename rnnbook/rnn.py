@@ -38,6 +38,7 @@ from rnnbook.cell import TORCH_NAMES, check_backward, check_inputs, check_step_b
 
 __all__ = ["Params", "Cache", "init", "step", "forward", "backward"]
 
+
 @dataclasses.dataclass(eq=False, repr=False)
 class Params(cell.Params):
     """Elman weights: those of :class:`rnnbook.cell.Params` with G = 1 (no gates).
@@ -121,6 +122,8 @@ def step(x, state, params):
     """
     h = check_inputs("x", x, state, params, Params)
     return np.tanh(x @ params.W_ih.T + params.b_ih + h @ params.W_hh.T + params.b_hh)
+
+
 # --8<-- [end:step]
 
 
@@ -168,6 +171,8 @@ def forward(xs, state, params, lengths=None):
         hs[t + 1] = np.tanh(ax[t] + hs[t] @ params.W_hh.T)
     cache = Cache(params, xs, hs)  # read-only from here on
     return hs[1:], hs[T], cache
+
+
 # --8<-- [end:forward]
 
 
@@ -224,6 +229,8 @@ def backward(dhs, cache, d_state=None):
     )
     dxs = (da @ params.W_ih).reshape(T, B, D)
     return grads, dxs, dh
+
+
 # --8<-- [end:backward]
 
 

@@ -76,6 +76,8 @@ def combine(first, second):
     a1, b1 = first
     a2, b2 = second
     return a1 * a2, a2 * b1 + b2
+
+
 # --8<-- [end:combine]
 
 
@@ -107,6 +109,8 @@ def linear_recurrence_loop(a, b, h0=None):
         h_t += b[t]
         h_prev = h_t
     return h
+
+
 # --8<-- [end:loop]
 
 
@@ -174,6 +178,8 @@ def _compose(A, h, tmp, *, first, d, with_a):
     h[right] += tmp[:n]
     if with_a:
         A[right] *= A[left]
+
+
 # --8<-- [end:scan]
 
 
@@ -222,6 +228,8 @@ def linear_recurrence_backward(dh, a, h, h0=None):
     da[0] = g[0] * h0
     np.multiply(g[1:], h[:-1], out=da[1:])
     return da, g, a[0] * g[0]
+
+
 # --8<-- [end:backward]
 
 

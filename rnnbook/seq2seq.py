@@ -36,9 +36,21 @@ import numpy as np
 from rnnbook import attention, gru, layers
 from rnnbook._validate import as_rng, check_int
 
-__all__ = ["Params", "PAD", "BOS", "EOS", "init", "encode", "encode_backward", "decoder_step",
-           "decoder_step_backward", "loss_and_grads", "reversal_batch", "next_log_probs_fn",
-           "attention_matrix"]
+__all__ = [
+    "Params",
+    "PAD",
+    "BOS",
+    "EOS",
+    "init",
+    "encode",
+    "encode_backward",
+    "decoder_step",
+    "decoder_step_backward",
+    "loss_and_grads",
+    "reversal_batch",
+    "next_log_probs_fn",
+    "attention_matrix",
+]
 
 PAD, BOS, EOS = 0, 1, 2
 
@@ -66,9 +78,12 @@ def init(src_vocab, tgt_vocab, hidden, attention_size, rng=None):
     V_t = check_int("tgt_vocab", tgt_vocab, minimum=1)
     H = check_int("hidden", hidden, minimum=1)
     rng = as_rng(rng)
-    return Params(encoder=gru.init(V_s, H, rng=rng), decoder=gru.init(V_t + H, H, rng=rng),
-                  attention=attention.additive_init(H, H, attention_size, rng=rng),
-                  out=layers.linear_init(2 * H, V_t, rng=rng))
+    return Params(
+        encoder=gru.init(V_s, H, rng=rng),
+        decoder=gru.init(V_t + H, H, rng=rng),
+        attention=attention.additive_init(H, H, attention_size, rng=rng),
+        out=layers.linear_init(2 * H, V_t, rng=rng),
+    )
 
 
 def _check_tokens(name, tokens, vocab, ndim):
@@ -80,8 +95,7 @@ def _check_tokens(name, tokens, vocab, ndim):
 
 
 def _check_lengths(name, lengths, steps, batch):
-    if not isinstance(lengths, np.ndarray) or lengths.shape != (batch,) or \
-            not np.issubdtype(lengths.dtype, np.integer):
+    if not isinstance(lengths, np.ndarray) or lengths.shape != (batch,) or not np.issubdtype(lengths.dtype, np.integer):
         given = f"{lengths.dtype} {lengths.shape}" if isinstance(lengths, np.ndarray) else type(lengths).__name__
         raise ValueError(f"{name}: expected integer lengths of shape (B,) = ({batch},), got {given}")
     if lengths.min() < 1 or lengths.max() > steps:
@@ -115,6 +129,8 @@ def encode(src, src_lengths, params):
     last = (src_lengths - 1, np.arange(B))  # padding comes after: the state at len is exact
     mask = np.arange(S)[:, None] < src_lengths
     return keys, keys[last], mask, (cache, last)
+
+
 # --8<-- [end:encode]
 
 
@@ -151,6 +167,8 @@ def decoder_step(y_prev, state, keys, mask, params):
     _, new_state, cell_cache = gru.forward(x[None], state, params.decoder)  # one step
     logits, out_cache = layers.linear_forward(np.concatenate([new_state, context], axis=1), params.out)
     return logits, new_state, weights, (att_cache, cell_cache, out_cache)
+
+
 # --8<-- [end:decoder_step]
 
 
@@ -176,6 +194,8 @@ def decoder_step_backward(d_logits, d_state, cache):
     d_context = d_out_in[:, H:] + dxs[0, :, -H:]  # c_i feeds the output layer and the cell
     att_grads, d_query, d_keys = attention.additive_backward(d_context, att_cache)
     return (cell_grads, att_grads, out_grads), d_prev + d_query, d_keys
+
+
 # --8<-- [end:decoder_step_backward]
 
 
@@ -224,8 +244,12 @@ def loss_and_grads(params, src, src_lengths, tgt, tgt_lengths, bos=BOS):
         d[np.arange(B), tgt[i]] -= 1
         d_logits.append(d * real[i][:, None] / n_real)  # masked: padding gets no gradient
         caches.append(cache)
-    grads = Params(encoder=None, decoder=params.decoder.zeros_like(),
-                   attention=_zeros_like(params.attention), out=params.out.zeros_like())
+    grads = Params(
+        encoder=None,
+        decoder=params.decoder.zeros_like(),
+        attention=_zeros_like(params.attention),
+        out=params.out.zeros_like(),
+    )
     d_state, d_keys = np.zeros_like(state), np.zeros_like(keys)
     for i in reversed(range(T)):
         (cell, att, out), d_state, dk = decoder_step_backward(d_logits[i], d_state, caches[i])
@@ -235,6 +259,8 @@ def loss_and_grads(params, src, src_lengths, tgt, tgt_lengths, bos=BOS):
         d_keys += dk
     grads.encoder = encode_backward(d_keys, d_state, enc_cache)
     return float(loss), grads
+
+
 # --8<-- [end:loss_and_grads]
 
 

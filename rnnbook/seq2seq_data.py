@@ -32,18 +32,55 @@ import numpy as np
 
 from rnnbook._validate import as_rng, check_choice, check_int
 
-__all__ = ["PAD", "BOS", "EOS", "Vocab", "format_date", "DATE_FORMATS", "date_pairs", "number_pairs",
-           "NUMBER_WORDS", "pad_batch", "date_vocabs", "number_vocabs", "encode_pairs",
-           "word_by_word_accuracy"]
+__all__ = [
+    "PAD",
+    "BOS",
+    "EOS",
+    "Vocab",
+    "format_date",
+    "DATE_FORMATS",
+    "date_pairs",
+    "number_pairs",
+    "NUMBER_WORDS",
+    "pad_batch",
+    "date_vocabs",
+    "number_vocabs",
+    "encode_pairs",
+    "word_by_word_accuracy",
+]
 
 PAD, BOS, EOS = 0, 1, 2
 SPECIALS = ("<pad>", "<bos>", "<eos>")
 
 MONTHS = {
-    "it": ("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre",
-           "ottobre", "novembre", "dicembre"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December"),
+    "it": (
+        "gennaio",
+        "febbraio",
+        "marzo",
+        "aprile",
+        "maggio",
+        "giugno",
+        "luglio",
+        "agosto",
+        "settembre",
+        "ottobre",
+        "novembre",
+        "dicembre",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
 }
 WEEKDAYS = {  # Monday first, as datetime.date.weekday()
     "it": ("lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica"),

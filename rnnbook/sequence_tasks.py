@@ -31,8 +31,19 @@ import numpy as np
 from rnnbook import corpus
 from rnnbook._validate import as_rng, check_choice, check_int
 
-__all__ = ["PAD", "Batch", "pad_batch", "LEXICON", "Sentence", "negation_sentence", "negation_vocab",
-           "book_sentences", "most_frequent_share", "bag_of_tokens_accuracy", "token_tag_accuracy"]
+__all__ = [
+    "PAD",
+    "Batch",
+    "pad_batch",
+    "LEXICON",
+    "Sentence",
+    "negation_sentence",
+    "negation_vocab",
+    "book_sentences",
+    "most_frequent_share",
+    "bag_of_tokens_accuracy",
+    "token_tag_accuracy",
+]
 
 PAD = 0  # the id of padding, in every vocabulary of this module
 
@@ -64,12 +75,15 @@ def pad_batch(sequences, pad=PAD):
     """
     lengths = np.array([len(s) for s in sequences], dtype=np.int64)
     if lengths.size == 0 or lengths.min() < 1:
-        raise ValueError("sequences: expected at least one sequence, each of length >= 1, "
-                         f"got lengths {lengths.tolist()}")
+        raise ValueError(
+            f"sequences: expected at least one sequence, each of length >= 1, got lengths {lengths.tolist()}"
+        )
     ids = np.full((lengths.max(), len(sequences)), pad, dtype=np.int64)
     for b, s in enumerate(sequences):
         ids[: len(s), b] = s
     return ids, lengths
+
+
 # --8<-- [end:pad_batch]
 
 
@@ -247,8 +261,10 @@ def bag_of_tokens_accuracy(train, test, vocab_size):
         np.add.at(counts[row[label]], np.asarray(ids, dtype=np.int64), 1)
     log_token = np.log(counts / counts.sum(axis=1, keepdims=True))
     log_prior = np.log(prior / prior.sum())
-    right = [labels[int(np.argmax(log_prior + log_token[:, np.asarray(ids, dtype=np.int64)].sum(axis=1)))] == label
-             for ids, label in test]
+    right = [
+        labels[int(np.argmax(log_prior + log_token[:, np.asarray(ids, dtype=np.int64)].sum(axis=1)))] == label
+        for ids, label in test
+    ]
     return float(np.mean(right))
 
 

@@ -112,6 +112,8 @@ def discretize(A, B, delta, method="zoh"):
         A_bar = np.exp(dA)
         return A_bar, (A_bar - 1) / A * B
     return (1 + dA / 2) / (1 - dA / 2), delta[..., None] * B / (1 - dA / 2)
+
+
 # --8<-- [end:discretize]
 
 
@@ -165,6 +167,8 @@ def lti_convolution(u, A_bar, B_bar, C, D_skip=None):
     Kts = np.where(lags[..., None] >= 0, K[np.clip(lags, 0, None)], 0)  # (T, T, D), K_{t-s} for s ≤ t
     y = np.einsum("tsd,sbd->tbd", Kts, u)
     return y if D_skip is None else y + D_skip * u
+
+
 # --8<-- [end:lti]
 
 
@@ -204,13 +208,21 @@ class SelectiveParams:
 
     def check(self):
         """Check shapes and dtypes; return the bound sizes {"D": D, "N": N}."""
-        shapes = {"A_log": ("D", "N"), "W_delta": ("D", "D"), "b_delta": ("D",),
-                  "W_B": ("N", "D"), "W_C": ("N", "D"), "D_skip": ("D",)}
+        shapes = {
+            "A_log": ("D", "N"),
+            "W_delta": ("D", "D"),
+            "b_delta": ("D",),
+            "W_B": ("N", "D"),
+            "W_C": ("N", "D"),
+            "D_skip": ("D",),
+        }
         dims = {}
         for name, a in self.arrays().items():
             check_array(f"params.{name}", a, shape=shapes[name], dims=dims)
         check_same_dtype(**{f"params.{n}": a for n, a in self.arrays().items()})
         return dims
+
+
 # --8<-- [end:params]
 
 
@@ -294,6 +306,8 @@ def selective_forward(u, params, *, mode="scan"):
     x = (linear_recurrence if mode == "scan" else linear_recurrence_loop)(a, b)
     y = np.einsum("tbdn,tbn->tbd", x, C) + params.D_skip * u
     return y, SelectiveCache(params, u, pre, delta, B, C, a, x)
+
+
 # --8<-- [end:selective_forward]
 
 
@@ -337,4 +351,6 @@ def selective_backward(dy, cache):
         D_skip=np.einsum("tbd,tbd->d", dy, u),
     )
     return grads, du
+
+
 # --8<-- [end:selective_backward]

@@ -94,6 +94,8 @@ def adding_problem(seq_len, batch_size, rng=None, *, dtype=np.float64):
     xs = np.stack([values, markers], axis=-1).astype(dtype)
     ys = (xs[:, :, 0] * xs[:, :, 1]).sum(axis=0, keepdims=True).T
     return AddingData(xs, ys, np.full(B, T, dtype=np.int64))
+
+
 # --8<-- [end:adding_modern]
 
 
@@ -284,6 +286,7 @@ def copy_baseline(delay, *, n_symbols=8, n_copy=10):
     K = check_int("n_copy", n_copy, minimum=1)
     return K * math.log(S) / (T + 2 * K)
 
+
 # ---------------------------------------------------------------------------
 # Selective copying
 # ---------------------------------------------------------------------------
@@ -386,7 +389,6 @@ def associative_recall(seq_len, batch_size, rng=None, *, n_pairs=4, n_keys=8, n_
     ys = np.full_like(tokens, IGNORE)
     np.put_along_axis(ys, asked_at, np.take_along_axis(values, order, axis=0), axis=0)
     return RecallData(one_hot(tokens, 1 + K + V, dtype=dtype), ys)
-
 
 
 def selective_copying_bag_accuracy(data):
@@ -605,8 +607,7 @@ class SineData(NamedTuple):
     clean: np.ndarray
 
 
-def noisy_sine(seq_len, batch_size, rng=None, *, horizon=1, noise_std=0.1,
-               periods=(10.0, 40.0), dtype=np.float64):
+def noisy_sine(seq_len, batch_size, rng=None, *, horizon=1, noise_std=0.1, periods=(10.0, 40.0), dtype=np.float64):
     """Sine waves with random period and phase plus Gaussian noise, for forecasting.
 
     Sequence b is s_b(t) = sin(2 pi t / P_b + phi_b) with P_b ~ U(periods) and
@@ -699,7 +700,7 @@ def lagged(xs, order):
     p = check_int("order", order, minimum=1)
     T, B, _ = xs.shape
     padded = np.concatenate([np.zeros((p - 1, B), xs.dtype), xs[:, :, 0]])
-    columns = [padded[p - 1 - k: p - 1 - k + T] for k in range(p)]
+    columns = [padded[p - 1 - k : p - 1 - k + T] for k in range(p)]
     return np.stack(columns + [np.ones((T, B), xs.dtype)], axis=-1)
 
 

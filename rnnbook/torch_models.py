@@ -73,6 +73,8 @@ def set_forget_bias(lstm, value=1.0):
             getattr(lstm, f"bias_ih_l{layer}")[H : 2 * H] = value
             getattr(lstm, f"bias_hh_l{layer}")[H : 2 * H] = 0.0
     return lstm
+
+
 # --8<-- [end:forget_bias]
 
 
@@ -105,8 +107,7 @@ class CharLM(nn.Module):
     ((5, 2, 10), (1, 2, 32))
     """
 
-    def __init__(self, vocab_size, hidden_size=128, *, cell="lstm", embedding_dim=None,
-                 num_layers=1, forget_bias=None):
+    def __init__(self, vocab_size, hidden_size=128, *, cell="lstm", embedding_dim=None, num_layers=1, forget_bias=None):
         super().__init__()
         self.vocab_size = check_int("vocab_size", vocab_size, minimum=1)
         if embedding_dim is None:
@@ -142,8 +143,7 @@ class RecurrentWithHead(nn.Module):
         forget_bias: for the LSTM, see :func:`make_rnn`.
     """
 
-    def __init__(self, input_size, hidden_size, output_size=1, *, cell="lstm",
-                 num_layers=1, forget_bias=None):
+    def __init__(self, input_size, hidden_size, output_size=1, *, cell="lstm", num_layers=1, forget_bias=None):
         super().__init__()
         self.rnn = make_rnn(cell, input_size, hidden_size, num_layers=num_layers, forget_bias=forget_bias)
         self.head = nn.Linear(hidden_size, check_int("output_size", output_size, minimum=1))

@@ -79,6 +79,8 @@ def _odd_even(a, b):
     h_even = torch.cat([b[:1], h_even])  # h_0 = b_0
     h = torch.stack([h_even[:m], h_odd], dim=1).flatten(0, 1)  # interleave: h_0, h_1, h_2, ...
     return torch.cat([h, h_even[m:]]) if T % 2 else h
+
+
 # --8<-- [end:scan]
 
 

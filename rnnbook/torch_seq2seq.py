@@ -40,8 +40,18 @@ from tqdm import tqdm
 from rnnbook._validate import check_choice, check_float, check_int
 from rnnbook.seq2seq_data import BOS, PAD
 
-__all__ = ["Attention", "Seq2Seq", "masked_cross_entropy", "inverse_sigmoid_decay", "train_seq2seq",
-           "greedy_batch", "next_log_probs_fn", "exact_match", "CELLS", "SCORES"]
+__all__ = [
+    "Attention",
+    "Seq2Seq",
+    "masked_cross_entropy",
+    "inverse_sigmoid_decay",
+    "train_seq2seq",
+    "greedy_batch",
+    "next_log_probs_fn",
+    "exact_match",
+    "CELLS",
+    "SCORES",
+]
 
 CELLS = {"gru": (nn.GRU, nn.GRUCell), "lstm": (nn.LSTM, nn.LSTMCell)}
 SCORES = ("additive", "dot", "general")
@@ -69,11 +79,11 @@ class Attention(nn.Module):
         H_q, H_k = check_int("query_size", query_size, minimum=1), check_int("key_size", key_size, minimum=1)
         if score == "additive":
             A = check_int("attention_size", attention_size, minimum=1)
-            self.W_q = nn.Parameter(torch.empty(A, H_q).uniform_(-H_q**-0.5, H_q**-0.5))
-            self.W_k = nn.Parameter(torch.empty(A, H_k).uniform_(-H_k**-0.5, H_k**-0.5))
-            self.v = nn.Parameter(torch.empty(A).uniform_(-A**-0.5, A**-0.5))
+            self.W_q = nn.Parameter(torch.empty(A, H_q).uniform_(-(H_q**-0.5), H_q**-0.5))
+            self.W_k = nn.Parameter(torch.empty(A, H_k).uniform_(-(H_k**-0.5), H_k**-0.5))
+            self.v = nn.Parameter(torch.empty(A).uniform_(-(A**-0.5), A**-0.5))
         elif score == "general":
-            self.W = nn.Parameter(torch.empty(H_q, H_k).uniform_(-H_k**-0.5, H_k**-0.5))
+            self.W = nn.Parameter(torch.empty(H_q, H_k).uniform_(-(H_k**-0.5), H_k**-0.5))
         elif H_q != H_k:
             raise ValueError(f"query_size: the dot score needs query_size = key_size, got {H_q} and {H_k}")
 
@@ -101,8 +111,17 @@ class Seq2Seq(nn.Module):
         attention_size: A, for the additive score (default H).
     """
 
-    def __init__(self, src_vocab, tgt_vocab, hidden=96, *, cell="gru", attention="additive",
-                 embedding_dim=32, attention_size=None):
+    def __init__(
+        self,
+        src_vocab,
+        tgt_vocab,
+        hidden=96,
+        *,
+        cell="gru",
+        attention="additive",
+        embedding_dim=32,
+        attention_size=None,
+    ):
         super().__init__()
         self.cell_name = check_choice("cell", cell, tuple(CELLS))
         if attention is not None:
@@ -167,6 +186,8 @@ class Seq2Seq(nn.Module):
                 use_true = torch.rand(y_prev.shape, generator=generator, device=y_prev.device) < p
                 y_prev = torch.where(use_true, y_prev, own)
         return torch.stack(logits)
+
+
 # --8<-- [end:seq2seq]
 
 
@@ -180,6 +201,8 @@ def masked_cross_entropy(logits, tgt):
     1.386...
     """
     return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1), ignore_index=PAD)
+
+
 # --8<-- [end:masked_cross_entropy]
 
 
@@ -197,6 +220,8 @@ def inverse_sigmoid_decay(k):
     """
     k = check_float("k", k, minimum=1)
     return lambda i: k / (k + math.exp(min(i / k, 700.0)))
+
+
 # --8<-- [end:inverse_sigmoid_decay]
 
 
@@ -205,8 +230,19 @@ def _tensors(batch):
 
 
 # --8<-- [start:train_seq2seq]
-def train_seq2seq(model, batches, *, steps, lr=3e-3, clip=1.0, teacher_forcing=1.0, evaluate=None,
-                  eval_every=100, progress=True, seed=0):
+def train_seq2seq(
+    model,
+    batches,
+    *,
+    steps,
+    lr=3e-3,
+    clip=1.0,
+    teacher_forcing=1.0,
+    evaluate=None,
+    eval_every=100,
+    progress=True,
+    seed=0,
+):
     """Adam with gradient-norm clipping (Pascanu et al. 2013) on the masked cross-entropy.
 
     Args:
@@ -248,6 +284,8 @@ def train_seq2seq(model, batches, *, steps, lr=3e-3, clip=1.0, teacher_forcing=1
             bar.set_postfix(history["eval"][-1])
     history["seconds"] = time.perf_counter() - start
     return history
+
+
 # --8<-- [end:train_seq2seq]
 
 
@@ -294,6 +332,8 @@ def next_log_probs_fn(model, src):
         return memo[prefix]
 
     return lambda prefix: run(tuple(prefix))[0]
+
+
 # --8<-- [end:next_log_probs_fn]
 
 

@@ -56,11 +56,18 @@ class _Recurrent(nn.Module):
         super().__init__()
         check_choice("cell", cell, tuple(CELLS))
         dropout = check_float("dropout", dropout, minimum=0, maximum=1)
-        self.embed = nn.Embedding(check_int("vocab_size", vocab_size, minimum=2),
-                                  check_int("embed_size", embed_size, minimum=1), padding_idx=0)
-        self.rnn = CELLS[cell](embed_size, check_int("hidden_size", hidden_size, minimum=1),
-                               num_layers=check_int("num_layers", num_layers, minimum=1),
-                               bidirectional=bidirectional, dropout=dropout if num_layers > 1 else 0.0)
+        self.embed = nn.Embedding(
+            check_int("vocab_size", vocab_size, minimum=2),
+            check_int("embed_size", embed_size, minimum=1),
+            padding_idx=0,
+        )
+        self.rnn = CELLS[cell](
+            embed_size,
+            check_int("hidden_size", hidden_size, minimum=1),
+            num_layers=check_int("num_layers", num_layers, minimum=1),
+            bidirectional=bidirectional,
+            dropout=dropout if num_layers > 1 else 0.0,
+        )
         self.drop = nn.Dropout(dropout)  # on the embeddings and before the head (Zaremba et al. 2014)
         self.directions = 2 if bidirectional else 1
 
@@ -73,6 +80,7 @@ class _Recurrent(nn.Module):
         outputs, state = self.rnn(packed, state)  # state: in the batch's original order
         outputs, _ = pad_packed_sequence(outputs, total_length=ids.shape[0])  # zeros at padding
         return outputs, state
+
     # --8<-- [end:packed_run]
 
 
@@ -89,6 +97,8 @@ def final_outputs(h_n, directions):
     tensor([[4., 5., 6., 7.]])
     """
     return torch.cat(list(h_n[-directions:]), dim=-1)
+
+
 # --8<-- [end:final_outputs]
 
 
@@ -104,8 +114,18 @@ class RecurrentClassifier(_Recurrent):
         dropout: on the embeddings, between layers and before the head.
     """
 
-    def __init__(self, vocab_size, num_classes, *, embed_size=16, hidden_size=32, num_layers=1,
-                 bidirectional=False, cell="lstm", dropout=0.0):
+    def __init__(
+        self,
+        vocab_size,
+        num_classes,
+        *,
+        embed_size=16,
+        hidden_size=32,
+        num_layers=1,
+        bidirectional=False,
+        cell="lstm",
+        dropout=0.0,
+    ):
         super().__init__(vocab_size, embed_size, hidden_size, num_layers, bidirectional, cell, dropout)
         self.head = nn.Linear(self.directions * hidden_size, check_int("num_classes", num_classes, minimum=2))
 
@@ -114,6 +134,8 @@ class RecurrentClassifier(_Recurrent):
         _, state = self.run(ids, state, lengths)
         h_n = state[0] if isinstance(state, tuple) else state  # the LSTM's state is (h, c)
         return self.head(self.drop(final_outputs(h_n, self.directions))), state
+
+
 # --8<-- [end:classifier]
 
 
@@ -124,8 +146,18 @@ class RecurrentTagger(_Recurrent):
     Arguments as :class:`RecurrentClassifier`, with C tags.
     """
 
-    def __init__(self, vocab_size, num_tags, *, embed_size=16, hidden_size=32, num_layers=1,
-                 bidirectional=False, cell="lstm", dropout=0.0):
+    def __init__(
+        self,
+        vocab_size,
+        num_tags,
+        *,
+        embed_size=16,
+        hidden_size=32,
+        num_layers=1,
+        bidirectional=False,
+        cell="lstm",
+        dropout=0.0,
+    ):
         super().__init__(vocab_size, embed_size, hidden_size, num_layers, bidirectional, cell, dropout)
         self.head = nn.Linear(self.directions * hidden_size, check_int("num_tags", num_tags, minimum=2))
 
@@ -133,6 +165,8 @@ class RecurrentTagger(_Recurrent):
         """ids (T, B) -> ``(logits (T, B, C), state)``; logits at padding are to be ignored."""
         outputs, state = self.run(ids, state, lengths)
         return self.head(self.drop(outputs)), state
+
+
 # --8<-- [end:tagger]
 
 
@@ -146,8 +180,11 @@ class BagOfEmbeddings(nn.Module):
 
     def __init__(self, vocab_size, num_classes, *, embed_size=16, per_token=False):
         super().__init__()
-        self.embed = nn.Embedding(check_int("vocab_size", vocab_size, minimum=2),
-                                  check_int("embed_size", embed_size, minimum=1), padding_idx=0)
+        self.embed = nn.Embedding(
+            check_int("vocab_size", vocab_size, minimum=2),
+            check_int("embed_size", embed_size, minimum=1),
+            padding_idx=0,
+        )
         self.head = nn.Linear(embed_size, check_int("num_classes", num_classes, minimum=2))
         self.per_token = per_token
 
@@ -161,4 +198,6 @@ class BagOfEmbeddings(nn.Module):
         real = torch.arange(ids.shape[0], device=xs.device)[:, None] < lengths  # the mask (T, B)
         mean = (xs * real[:, :, None]).sum(dim=0) / lengths[:, None]  # whatever the padding holds
         return self.head(mean), None
+
+
 # --8<-- [end:bag]

@@ -70,6 +70,8 @@ class SelectiveSSM(nn.Module):
         a = torch.exp(delta[..., None] * A)  # (T, B, D, N)
         x = linear_recurrence(a, (a - 1) / A * B * u[..., None])
         return (x * C).sum(-1) + self.D * u
+
+
 # --8<-- [end:selective]
 
 

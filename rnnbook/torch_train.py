@@ -151,8 +151,21 @@ def train_step(model, optimizer, batch, loss_fn, state=None, max_norm=1.0, devic
     return loss.item(), norm.item(), state
 
 
-def train(model, batches, loss_fn, *, steps, lr=3e-3, clip=1.0, carry_state=False,
-          evaluate=None, eval_every=100, device="cpu", progress=True, desc="training"):
+def train(
+    model,
+    batches,
+    loss_fn,
+    *,
+    steps,
+    lr=3e-3,
+    clip=1.0,
+    carry_state=False,
+    evaluate=None,
+    eval_every=100,
+    device="cpu",
+    progress=True,
+    desc="training",
+):
     """Train ``model`` with Adam and gradient-norm clipping for ``steps`` batches.
 
     Args:
@@ -298,8 +311,9 @@ def sample_next(logits, temperature=1.0, generator=None):
         return logits.argmax(dim=-1)
     temperature = check_float("temperature", temperature)
     if temperature <= 0:
-        raise ValueError(f"temperature: expected a number > 0 (None for the argmax, the limit "
-                         f"as it goes to 0), got {temperature}")
+        raise ValueError(
+            f"temperature: expected a number > 0 (None for the argmax, the limit as it goes to 0), got {temperature}"
+        )
     probs = torch.softmax(logits / temperature, dim=-1)
     return torch.multinomial(probs, 1, generator=generator)[:, 0]
 

@@ -22,8 +22,9 @@ import numpy as np
 from rnnbook import bptt, layers, optim, tasks
 
 
-def train_adding(model, *, seq_len=10, hidden_size=16, steps=300, batch_size=32, lr=1e-2,
-                 max_norm=1.0, test_size=500, seed=0):
+def train_adding(
+    model, *, seq_len=10, hidden_size=16, steps=300, batch_size=32, lr=1e-2, max_norm=1.0, test_size=500, seed=0
+):
     """Train ``model`` (the module ``rnn``, ``lstm`` or ``gru``) on the adding problem.
 
     Returns:
@@ -61,4 +62,6 @@ def train_adding(model, *, seq_len=10, hidden_size=16, steps=300, batch_size=32,
     predictions, _ = layers.linear_forward(hs[-1], out_params)
     test_mse, _ = layers.mse(predictions, test.ys)
     return params, out_params, losses, test_mse
+
+
 # --8<-- [end:train_adding]

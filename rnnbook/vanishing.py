@@ -63,6 +63,8 @@ def rnn_jacobian(x, h, params, activation="tanh"):
         df = h * (1 - h)
     J = df[:, None] * params.W_hh  # diag(f'(a)) @ W_hh
     return h, J
+
+
 # --8<-- [end:rnn_jacobian]
 
 
@@ -93,8 +95,8 @@ def lstm_jacobian(x, state, params):
     h, c = state
     H = h.shape[0]
     a = params.W_ih @ x + params.b_ih + params.W_hh @ h + params.b_hh
-    i, f = sigmoid(a[:H]), sigmoid(a[H:2 * H])
-    g, o = np.tanh(a[2 * H:3 * H]), sigmoid(a[3 * H:])
+    i, f = sigmoid(a[:H]), sigmoid(a[H : 2 * H])
+    g, o = np.tanh(a[2 * H : 3 * H]), sigmoid(a[3 * H :])
     c_new = f * c + i * g
     tanh_c = np.tanh(c_new)
     h_new = o * tanh_c
@@ -137,16 +139,18 @@ def gru_jacobian(x, h, params):
     a_x = params.W_ih @ x + params.b_ih  # (3H,): the input's part of r, z, n
     a_h = params.W_hh @ h + params.b_hh  # (3H,): the state's part
     r = sigmoid(a_x[:H] + a_h[:H])
-    z = sigmoid(a_x[H:2 * H] + a_h[H:2 * H])
-    n = np.tanh(a_x[2 * H:] + r * a_h[2 * H:])
+    z = sigmoid(a_x[H : 2 * H] + a_h[H : 2 * H])
+    n = np.tanh(a_x[2 * H :] + r * a_h[2 * H :])
     h_new = (1 - z) * n + z * h
 
     W_hr, W_hz, W_hn = np.split(params.W_hh, 3)
     R = (r * (1 - r))[:, None] * W_hr
     Z = (z * (1 - z))[:, None] * W_hz
-    N = (1 - n**2)[:, None] * (r[:, None] * W_hn + a_h[2 * H:, None] * R)
+    N = (1 - n**2)[:, None] * (r[:, None] * W_hn + a_h[2 * H :, None] * R)
     J = np.diag(z) + (1 - z)[:, None] * N + (h - n)[:, None] * Z
     return h_new, J
+
+
 # --8<-- [end:gru_jacobian]
 
 
@@ -210,6 +214,8 @@ def hidden_gradient_norms(model, params, xs, state=None, activation="tanh"):
         P = P @ Js[T - lag]  # with τ = lag, ∂s_T/∂s_{T-τ} = ∂s_T/∂s_{T-τ+1} · J_{T-τ+1}
         norms.append(np.linalg.norm(P[:H, :H], 2))
     return np.array(norms)
+
+
 # --8<-- [end:hidden_gradient_norms]
 
 
@@ -275,6 +281,8 @@ def cell_path_norms(params, xs, state=None, path="carousel"):
         P = P @ Js[T - lag]
         norms.append(np.linalg.norm(P[-H:, -H:], 2))
     return np.array(norms)
+
+
 # --8<-- [end:cell_path_norms]
 
 
@@ -289,6 +297,8 @@ def spectral_norm(W):
     """
     check_array("W", W, shape=("M", "N"))
     return float(np.linalg.norm(W, 2))
+
+
 # --8<-- [end:spectral_norm]
 
 
@@ -352,6 +362,8 @@ def identity(n, gain=1.0, dtype=np.float64):
     n = check_int("n", n, minimum=1)
     gain = check_float("gain", gain)
     return gain * np.eye(n, dtype=dtype)
+
+
 # --8<-- [end:init]
 
 
@@ -390,6 +402,8 @@ def pascanu_bound(W_hh, lags, activation="tanh"):
     gamma = GAMMA[check_choice("activation", activation, tuple(GAMMA))]
     eta = gamma * spectral_norm(W_hh)
     return eta, eta ** np.asarray(lags, dtype=float)
+
+
 # --8<-- [end:pascanu_bound]
 
 
@@ -434,5 +448,9 @@ def norms_vs_lag(activation="tanh", spectral_norms=None, T=60, H=32, D=4, seed=0
         params.W_hh = scale_to_spectral_norm(W, s)
         norms.append(hidden_gradient_norms(rnn, params, xs, activation=activation))
         bounds.append(pascanu_bound(params.W_hh, lags, activation)[1])
-    return {"lags": lags, "spectral_norms": np.array(spectral_norms, dtype=float),
-            "norms": np.array(norms), "bounds": np.array(bounds)}
+    return {
+        "lags": lags,
+        "spectral_norms": np.array(spectral_norms, dtype=float),
+        "norms": np.array(norms),
+        "bounds": np.array(bounds),
+    }

@@ -75,6 +75,8 @@ def log_forget(f_pre, forget):
     if forget == "exp":
         return f_pre, np.ones_like(f_pre)
     return -np.logaddexp(0, -f_pre), sigmoid(-f_pre)
+
+
 # --8<-- [end:log_forget]
 
 
@@ -164,6 +166,8 @@ def slstm_forward(xs, params, *, forget="exp"):
         for k, v in (("z", z), ("o", o), ("i_", i_), ("f_", f_), ("c", c), ("n", n), ("h", h)):
             keep[k][t] = v
     return keep["h"].copy(), {"params": params, "xs": xs, **keep}
+
+
 # --8<-- [end:slstm_forward]
 
 
@@ -210,14 +214,20 @@ def slstm_backward(dhs, cache):
         b=d_pre.sum(axis=(0, 1)),
     )
     return grads, d_pre @ p.W
+
+
 # --8<-- [end:slstm_backward]
 
 
 def _check_mlstm(q, k, v, i_pre, f_pre, forget):
     dims = {}
     check_array("q", q, shape=("T", "B", "K"), dims=dims)
-    for name, x, shape in (("k", k, ("T", "B", "K")), ("v", v, ("T", "B", "V")),
-                           ("i_pre", i_pre, ("T", "B")), ("f_pre", f_pre, ("T", "B"))):
+    for name, x, shape in (
+        ("k", k, ("T", "B", "K")),
+        ("v", v, ("T", "B", "V")),
+        ("i_pre", i_pre, ("T", "B")),
+        ("f_pre", f_pre, ("T", "B")),
+    ):
         check_array(name, x, shape=shape, dims=dims, dtype=q.dtype)
     if dims["T"] == 0:
         raise ValueError("q: expected at least one time step, got T = 0")
@@ -264,6 +274,8 @@ def mlstm_recurrent(q, k, v, i_pre, f_pre, *, forget="exp"):
         denominator = np.maximum(np.abs(np.sum(n * q[t], axis=1)), _exp_neg(m))
         out[t] = np.einsum("bvk,bk->bv", C, q[t]) / denominator[:, None]
     return out
+
+
 # --8<-- [end:mlstm_recurrent]
 
 
@@ -298,9 +310,22 @@ def mlstm_parallel(q, k, v, i_pre, f_pre, *, forget="exp"):
     n = np.maximum(np.abs(total), bound)
     num = np.einsum("bts,sbv->btv", Ct, v)
     h = (num / n[:, :, None]).transpose(1, 0, 2)
-    cache = {"q": q, "k": k, "v": v, "D": D, "S": S, "Ct": Ct, "total": total, "n": n, "bound": bound,
-             "num": num, "dlogf": dlogf}
+    cache = {
+        "q": q,
+        "k": k,
+        "v": v,
+        "D": D,
+        "S": S,
+        "Ct": Ct,
+        "total": total,
+        "n": n,
+        "bound": bound,
+        "num": num,
+        "dlogf": dlogf,
+    }
     return h, cache
+
+
 # --8<-- [end:mlstm_parallel]
 
 
@@ -332,6 +357,8 @@ def mlstm_parallel_backward(dh, cache):
     d_log_F = dD_log.sum(axis=2) - dD_log.sum(axis=1)  # (B, T)
     d_log_f = np.cumsum(d_log_F[:, ::-1], axis=1)[:, ::-1].T
     return dq, dk, dv, di, d_log_f * cache["dlogf"]
+
+
 # --8<-- [end:mlstm_backward]
 
 
@@ -366,8 +393,17 @@ def init_mlstm(input_size, key_size, value_size, rng=None, dtype=np.float64):
     K = check_int("key_size", key_size, minimum=1)
     V = check_int("value_size", value_size, minimum=1)
     rng, dtype, s = as_rng(rng), check_dtype("dtype", dtype), 1 / np.sqrt(D)
-    shapes = {"W_q": (K, D), "W_k": (K, D), "W_v": (V, D), "w_i": (D,), "b_i": (1,), "w_f": (D,),
-              "b_f": (1,), "W_o": (V, D), "b_o": (V,)}
+    shapes = {
+        "W_q": (K, D),
+        "W_k": (K, D),
+        "W_v": (V, D),
+        "w_i": (D,),
+        "b_i": (1,),
+        "w_f": (D,),
+        "b_f": (1,),
+        "W_o": (V, D),
+        "b_o": (V,),
+    }
     arrays = {name: rng.uniform(-s, s, shape).astype(dtype) for name, shape in shapes.items()}
     arrays["b_f"] += 3
     return MLSTMParams(**arrays)
@@ -395,8 +431,15 @@ def mlstm_forward(xs, params, *, forget="exp", mode="parallel"):
     check_choice("mode", mode, ("parallel", "recurrent"))
     dims = {}
     for name, a in params.arrays().items():
-        shape = {"W_q": ("K", "D"), "W_k": ("K", "D"), "W_v": ("V", "D"), "W_o": ("V", "D"),
-                 "b_o": ("V",), "b_i": (1,), "b_f": (1,)}.get(name, ("D",))
+        shape = {
+            "W_q": ("K", "D"),
+            "W_k": ("K", "D"),
+            "W_v": ("V", "D"),
+            "W_o": ("V", "D"),
+            "b_o": ("V",),
+            "b_i": (1,),
+            "b_f": (1,),
+        }.get(name, ("D",))
         check_array(f"params.{name}", a, shape=shape, dims=dims)
     check_same_dtype(**{f"params.{n}": a for n, a in params.arrays().items()})
     _check_xs(xs, params.W_q.dtype, dims)
@@ -408,6 +451,8 @@ def mlstm_forward(xs, params, *, forget="exp", mode="parallel"):
         return o * mlstm_recurrent(q, k, v, i_pre, f_pre, forget=forget), None
     h_tilde, core = mlstm_parallel(q, k, v, i_pre, f_pre, forget=forget)
     return o * h_tilde, {"params": p, "xs": xs, "o": o, "h_tilde": h_tilde, "core": core}
+
+
 # --8<-- [end:mlstm_forward]
 
 
@@ -425,10 +470,14 @@ def mlstm_backward(dhs, cache):
     dq, dk, dv, di, df = mlstm_parallel_backward(dhs * o, cache["core"])
     dk = dk / np.sqrt(p.W_k.shape[0])
     grads = MLSTMParams(
-        W_q=np.einsum("tbk,tbd->kd", dq, xs), W_k=np.einsum("tbk,tbd->kd", dk, xs),
-        W_v=np.einsum("tbv,tbd->vd", dv, xs), w_i=np.einsum("tb,tbd->d", di, xs),
-        b_i=di.sum(keepdims=True).reshape(1), w_f=np.einsum("tb,tbd->d", df, xs),
-        b_f=df.sum(keepdims=True).reshape(1), W_o=np.einsum("tbv,tbd->vd", d_o_pre, xs),
+        W_q=np.einsum("tbk,tbd->kd", dq, xs),
+        W_k=np.einsum("tbk,tbd->kd", dk, xs),
+        W_v=np.einsum("tbv,tbd->vd", dv, xs),
+        w_i=np.einsum("tb,tbd->d", di, xs),
+        b_i=di.sum(keepdims=True).reshape(1),
+        w_f=np.einsum("tb,tbd->d", df, xs),
+        b_f=df.sum(keepdims=True).reshape(1),
+        W_o=np.einsum("tbv,tbd->vd", d_o_pre, xs),
         b_o=d_o_pre.sum(axis=(0, 1)),
     )
     dxs = dq @ p.W_q + dk @ p.W_k + dv @ p.W_v + di[..., None] * p.w_i + df[..., None] * p.w_f

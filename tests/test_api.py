@@ -57,8 +57,12 @@ def private_uses(path):
     """The private names (leading underscore) of other rnnbook modules that the file at ``path`` uses."""
     text = path.read_text(encoding="utf-8")
     modules = {p.stem for p in (ROOT / "rnnbook").rglob("*.py") if not p.stem.startswith("_")}
-    uses = [f"import {name.strip()}" for names in PRIVATE_IMPORT.findall(text)
-            for name in names.split(",") if name.strip().startswith("_") and not name.strip().startswith("__")]
+    uses = [
+        f"import {name.strip()}"
+        for names in PRIVATE_IMPORT.findall(text)
+        for name in names.split(",")
+        if name.strip().startswith("_") and not name.strip().startswith("__")
+    ]
     uses += [m.group(0) for m in re.finditer(r"\b(\w+)\._[a-z]\w*", text) if m.group(1) in modules]
     return uses
 

@@ -20,8 +20,11 @@ def problem(score, seed=0, masked=True):
     if masked:
         mask[3:, 1] = False  # example 1 has 3 real positions
         mask[1:, 2] = False  # example 2 has one
-    params = {"additive": attention.additive_init(H_Q, H_K, A, rng=rng),
-              "general": attention.general_init(H_Q, H_K, rng=rng), "dot": None}[score]
+    params = {
+        "additive": attention.additive_init(H_Q, H_K, A, rng=rng),
+        "general": attention.general_init(H_Q, H_K, rng=rng),
+        "dot": None,
+    }[score]
     return query, keys, mask, params
 
 

@@ -55,8 +55,11 @@ def test_the_bag_of_tokens_is_naive_bayes_with_add_one_smoothing():
     counts = {c: Counter(t for ids, label in train if label == c for t in ids) for c in labels}
     right = 0
     for ids, label in test:
-        score = {c: math.log(docs[c] / len(train))
-                 + sum(math.log((counts[c][t] + 1) / (sum(counts[c].values()) + V)) for t in ids) for c in labels}
+        score = {
+            c: math.log(docs[c] / len(train))
+            + sum(math.log((counts[c][t] + 1) / (sum(counts[c].values()) + V)) for t in ids)
+            for c in labels
+        }
         right += max(score, key=score.get) == label
     assert math.isclose(sequence_tasks.bag_of_tokens_accuracy(train, test, V), right / len(test))
 

@@ -84,8 +84,15 @@ def test_works_are_in_alphabetical_order():
 @pytest.mark.parametrize("language", ["it", "en"])
 def test_every_entry_gives_a_doi_an_arxiv_id_or_an_address_where_one_exists(language):
     # Works that have none of them: three technical reports, a diploma and a PhD thesis, two book chapters.
-    without = {"jordan1986", "hochreiter1991", "hochreiter2001", "williams1995", "robinson1987", "mikolov2012",
-               "blelloch1990"}
+    without = {
+        "jordan1986",
+        "hochreiter1991",
+        "hochreiter2001",
+        "williams1995",
+        "robinson1987",
+        "mikolov2012",
+        "blelloch1990",
+    }
     for key, text in entries(language):
         has_link = re.search(r"\]\(https?://", text) is not None
         assert has_link != (key in without), key

@@ -195,7 +195,7 @@ def truncated_by_definition(module, linear, xs, targets, k1, k2, chunks=False):
         for s in range(tau):  # step s + 1
             if s == start and state is not None:
                 state = tuple(x.detach() for x in state) if isinstance(state, tuple) else state.detach()
-            hs, state = module(xs[s:s + 1], state)
+            hs, state = module(xs[s : s + 1], state)
         loss = torch.nn.functional.cross_entropy(linear(hs[0]), targets[tau - 1]) / T
         total += loss.item()
         for g, d in zip(grads, torch.autograd.grad(loss, params)):

@@ -196,7 +196,16 @@ ONE_TOKEN_OF_EACH_KIND = """() => {
 # contrast, and links told apart from text): those, by far the slowest, run on one page
 # of each kind, in both languages: home, the chapter with the most kinds of code token, a lab,
 # the glossary, coursework, and there on the whole page.
-CONTRAST_PAGES = {"", "en/", "vanishing/", "en/vanishing/", "labs/adding/", "en/labs/adding/", "glossary/", "en/coursework/"}
+CONTRAST_PAGES = {
+    "",
+    "en/",
+    "vanishing/",
+    "en/vanishing/",
+    "labs/adding/",
+    "en/labs/adding/",
+    "glossary/",
+    "en/coursework/",
+}
 STYLE_RULES = ("color-contrast", "link-in-text-block")
 
 SEARCHES = [("", "dimenticanza", "/lstm/"), ("en/", "forget gate", "/en/lstm/")]
@@ -211,10 +220,19 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "best-practice"]
 # Best practices about the document as a whole (its landmarks, its first heading, a skip
 # link): they mean nothing inside one page's article, and run on the whole-page checks.
 DOCUMENT_RULES = (
-    "region", "landmark-banner-is-top-level", "landmark-complementary-is-top-level",
-    "landmark-contentinfo-is-top-level", "landmark-main-is-top-level", "landmark-no-duplicate-banner",
-    "landmark-no-duplicate-contentinfo", "landmark-no-duplicate-main", "landmark-one-main",
-    "landmark-unique", "page-has-heading-one", "skip-link", "meta-viewport-large",
+    "region",
+    "landmark-banner-is-top-level",
+    "landmark-complementary-is-top-level",
+    "landmark-contentinfo-is-top-level",
+    "landmark-main-is-top-level",
+    "landmark-no-duplicate-banner",
+    "landmark-no-duplicate-contentinfo",
+    "landmark-no-duplicate-main",
+    "landmark-one-main",
+    "landmark-unique",
+    "page-has-heading-one",
+    "skip-link",
+    "meta-viewport-large",
 )
 
 
@@ -294,7 +312,9 @@ class Tab:
         await page.evaluate(ONE_TOKEN_OF_EACH_KIND)
         await page.add_script_tag(url=self.server + AXE_PATH)
         context, options = axe_arguments(path)
-        results = await page.evaluate("([context, options]) => axe.run(context || document, options)", [context, options])
+        results = await page.evaluate(
+            "([context, options]) => axe.run(context || document, options)", [context, options]
+        )
         return serious(results)
 
     async def search(self, language, query):

@@ -23,7 +23,8 @@ print(nb.cells[0].outputs[0]["text"], end="")
 
 @pytest.mark.skipif(os.name != "posix", reason="local sockets (ipc) exist on POSIX systems")
 def test_a_notebook_kernel_runs_without_the_tcp_warning():
-    done = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, capture_output=True, text=True, check=False,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT], cwd=ROOT, capture_output=True, text=True, check=False, timeout=120
+    )
     assert done.returncode == 0 and done.stdout == "42\n", done.stderr
     assert "without encryption" not in done.stderr, done.stderr

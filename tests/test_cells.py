@@ -39,7 +39,13 @@ def random_problem(model, T, B, D, H, seed, dtype=np.float64):
     rng = np.random.default_rng(seed)
     params = model.init(D, H, rng=rng, dtype=dtype)
     xs = rng.standard_normal((T, B, D)).astype(dtype)
-    return params, xs, random_state(model, B, H, rng, dtype), rng.standard_normal((T, B, H)).astype(dtype), random_state(model, B, H, rng, dtype)
+    return (
+        params,
+        xs,
+        random_state(model, B, H, rng, dtype),
+        rng.standard_normal((T, B, H)).astype(dtype),
+        random_state(model, B, H, rng, dtype),
+    )
 
 
 def torch_reference(params, xs, state, dhs, d_state):
@@ -155,7 +161,12 @@ def test_init_as_pytorch(name):
     D, H = 7, 16
     params = model.init(D, H, rng=0)
     G = model.Params.G
-    assert (params.W_ih.shape, params.W_hh.shape, params.b_ih.shape, params.b_hh.shape) == ((G * H, D), (G * H, H), (G * H,), (G * H,))
+    assert (params.W_ih.shape, params.W_hh.shape, params.b_ih.shape, params.b_hh.shape) == (
+        (G * H, D),
+        (G * H, H),
+        (G * H,),
+        (G * H,),
+    )
     assert (params.input_size, params.hidden_size, params.dtype) == (D, H, np.float64)
     bound = 1 / np.sqrt(H)
     for a in params.arrays().values():
@@ -225,7 +236,14 @@ def test_float32_stays_float32(name):
     hs32, final32, cache32 = model.forward(xs32, s32, p32)
     grads32, dxs32, d032 = model.backward(dhs32, cache32, ds32)
     stepped = model.step(xs32[0], s32, p32)
-    for a in [hs32, dxs32, *state_arrays(final32), *state_arrays(d032), *state_arrays(stepped), *grads32.arrays().values()]:
+    for a in [
+        hs32,
+        dxs32,
+        *state_arrays(final32),
+        *state_arrays(d032),
+        *state_arrays(stepped),
+        *grads32.arrays().values(),
+    ]:
         assert a.dtype == np.float32
     hs64, _, cache64 = model.forward(xs64, s64, p64)
     grads64, dxs64, _ = model.backward(dhs64, cache64, ds64)

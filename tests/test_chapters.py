@@ -46,7 +46,7 @@ def test_chapter_has_enough_prose(name, language):
 @pytest.mark.parametrize("name", CHAPTERS)
 def test_chapter_has_exercises_with_solutions_and_references(name, language):
     text = chapter(name, language)
-    solutions = len(re.findall(r'^\?\?\?\+? success', text, flags=re.M))
+    solutions = len(re.findall(r"^\?\?\?\+? success", text, flags=re.M))
     assert solutions >= MIN_EXERCISES, f"{name} ({language}) has {solutions} solutions, expected {MIN_EXERCISES}"
     assert f"## {LANGUAGES[language][1]}" in text
     assert "--8<--" in text, "a chapter embeds code from rnnbook"

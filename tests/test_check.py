@@ -57,21 +57,42 @@ def two_outputs(d_state, x, state, params):
     return grads, dx
 
 
-@pytest.mark.parametrize("checker, f, message", [
-    (check.rnn_step, sigmoid_instead_of_tanh,
-     r"rnn_step: state \(the new state\) differs at entry \(0, 0\) with B = 1, D = 1, H = 1 \(seed 0\): "
-     r"expected -?\d.*, got \d"),
-    (check.rnn_step_backward, bias_not_summed,
-     r"rnn_step_backward: grads.b_ih \(∂L/∂b_ih\) has shape \(1, 1\), expected \(1,\) with B = 1"),
-    (check.rnn_step_backward, no_tanh_slope,
-     r"rnn_step_backward: grads.W_ih \(∂L/∂W_ih\) differs at entry \(0, 0\)"),
-    (check.lstm_step_backward, lstm_forgets_the_path_through_c,
-     r"lstm_step_backward: d_prev\[1\] \(∂L/∂c_\{t-1\}\) differs at entry \(0, 0\)"),
-    (check.gru_step_backward, two_outputs,
-     r"gru_step_backward: expected 3 outputs \['grads', 'dx', 'd_prev'\], got tuple"),
-    (check.lstm_step, lambda x, state, params: lstm.step(x, state, params)[0],
-     r"lstm_step: state should hold \['state\[0\]', 'state\[1\]'\], got ndarray"),
-])
+@pytest.mark.parametrize(
+    "checker, f, message",
+    [
+        (
+            check.rnn_step,
+            sigmoid_instead_of_tanh,
+            r"rnn_step: state \(the new state\) differs at entry \(0, 0\) with B = 1, D = 1, H = 1 \(seed 0\): "
+            r"expected -?\d.*, got \d",
+        ),
+        (
+            check.rnn_step_backward,
+            bias_not_summed,
+            r"rnn_step_backward: grads.b_ih \(∂L/∂b_ih\) has shape \(1, 1\), expected \(1,\) with B = 1",
+        ),
+        (
+            check.rnn_step_backward,
+            no_tanh_slope,
+            r"rnn_step_backward: grads.W_ih \(∂L/∂W_ih\) differs at entry \(0, 0\)",
+        ),
+        (
+            check.lstm_step_backward,
+            lstm_forgets_the_path_through_c,
+            r"lstm_step_backward: d_prev\[1\] \(∂L/∂c_\{t-1\}\) differs at entry \(0, 0\)",
+        ),
+        (
+            check.gru_step_backward,
+            two_outputs,
+            r"gru_step_backward: expected 3 outputs \['grads', 'dx', 'd_prev'\], got tuple",
+        ),
+        (
+            check.lstm_step,
+            lambda x, state, params: lstm.step(x, state, params)[0],
+            r"lstm_step: state should hold \['state\[0\]', 'state\[1\]'\], got ndarray",
+        ),
+    ],
+)
 def test_a_wrong_function_is_explained(checker, f, message):
     with pytest.raises(AssertionError) as raised:
         checker(f)
@@ -80,6 +101,7 @@ def test_a_wrong_function_is_explained(checker, f, message):
 
 def test_the_student_function_gets_its_own_inputs():
     """A function that writes into its inputs cannot change what the reference is compared with."""
+
     def scribbles(dh, x, h_prev, params):
         out = my_rnn_step_backward(dh, x, h_prev, params)
         params.W_hh[:] = 0.0

@@ -35,8 +35,7 @@ def test_list(capsys):
 
 
 def test_python_dash_m(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "rnnbook", "list"], capture_output=True, text=True,
-                          cwd=tmp_path)
+    done = subprocess.run([sys.executable, "-m", "rnnbook", "list"], capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0 and "adding" in done.stdout
 
 
@@ -57,8 +56,21 @@ def test_version(capsys):
 
 def test_run_adding_end_to_end(tmp_path, capsys):
     out_dir = tmp_path / "run"
-    argv = ["run", "adding", "--model", "rnn", "--seq-len", "10", "--batch-size", "4", "--test-size", "8",
-            "--out", str(out_dir), *TINY]
+    argv = [
+        "run",
+        "adding",
+        "--model",
+        "rnn",
+        "--seq-len",
+        "10",
+        "--batch-size",
+        "4",
+        "--test-size",
+        "8",
+        "--out",
+        str(out_dir),
+        *TINY,
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "Adding problem (modern form), RNN, T = 10" in out
@@ -72,8 +84,7 @@ def test_run_adding_end_to_end(tmp_path, capsys):
 
 def test_default_out_dir_is_under_the_current_directory(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    argv = ["run", "adding", "--form", "hs", "--seq-len", "20", "--batch-size", "2", "--test-size", "4",
-            *TINY]
+    argv = ["run", "adding", "--form", "hs", "--seq-len", "20", "--batch-size", "2", "--test-size", "4", *TINY]
     assert main(argv) == 0
     assert "test sequences with |error| < 0.04" in capsys.readouterr().out
     runs = tmp_path / "rnnbook-runs"
@@ -88,8 +99,10 @@ def test_runs_differing_in_one_setting_get_their_own_folders(tmp_path, monkeypat
     for horizon in ("1", "10"):
         assert main(["run", "sine", "--seq-len", "12", "--horizon", horizon, *TINY]) == 0
     names = sorted(p.name for p in (tmp_path / "rnnbook-runs").iterdir())
-    assert names == ["sine-lstm-seq_len=12-horizon=10-steps=2-eval_every=1-seed0",
-                     "sine-lstm-seq_len=12-steps=2-eval_every=1-seed0"]
+    assert names == [
+        "sine-lstm-seq_len=12-horizon=10-steps=2-eval_every=1-seed0",
+        "sine-lstm-seq_len=12-steps=2-eval_every=1-seed0",
+    ]
 
 
 def test_out_is_checked_before_training(tmp_path, capsys, monkeypatch):
@@ -116,8 +129,19 @@ def test_ctrl_c_saves_the_steps_done_and_exits_cleanly(tmp_path, capsys, monkeyp
         return real_step(*args, **kwargs)
 
     monkeypatch.setattr(torch_train, "train_step", interrupted_at_the_third_step)
-    argv = ["run", "sine", "--seq-len", "12", "--steps", "50", "--eval-every", "100", "--no-progress",
-            "--out", str(tmp_path / "run")]
+    argv = [
+        "run",
+        "sine",
+        "--seq-len",
+        "12",
+        "--steps",
+        "50",
+        "--eval-every",
+        "100",
+        "--no-progress",
+        "--out",
+        str(tmp_path / "run"),
+    ]
     assert main(argv) == 130
     captured = capsys.readouterr()
     assert "2 steps in" in captured.out and "(interrupted)" in captured.out
@@ -136,8 +160,26 @@ def test_ctrl_c_before_the_first_step_saves_nothing(tmp_path, capsys, monkeypatc
 
 
 def test_run_charlm_on_a_given_corpus(docs, tmp_path, capsys):
-    argv = ["run", "charlm", "--docs", str(docs), "--batch-size", "2", "--chunk-len", "8", "--hidden", "8",
-            "--sample-len", "20", "--temperatures", "0.5", "2", "--out", str(tmp_path / "lm"), *TINY]
+    argv = [
+        "run",
+        "charlm",
+        "--docs",
+        str(docs),
+        "--batch-size",
+        "2",
+        "--chunk-len",
+        "8",
+        "--hidden",
+        "8",
+        "--sample-len",
+        "20",
+        "--temperatures",
+        "0.5",
+        "2",
+        "--out",
+        str(tmp_path / "lm"),
+        *TINY,
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "validation bits per character" in out and "unigram entropy" in out
@@ -149,17 +191,22 @@ def test_charlm_without_pages_is_a_clear_error(tmp_path, capsys):
     assert "argument --docs: expected a folder of Markdown pages" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("name, extra", [
-    ("reber", ["--train-size", "4", "--test-size", "4", "--batch-size", "2", "--hidden", "4"]),
-    ("sine", ["--seq-len", "12", "--horizon", "3", "--test-size", "4", "--batch-size", "2"]),
-    ("sine", ["--seq-len", "12", "--test-size", "4", "--batch-size", "2", "--model", "gru"]),
-    ("dates", ["--test-size", "3", "--batch-size", "2", "--hidden", "4", "--beam-size", "2"]),
-    ("numbers", ["--test-size", "4", "--batch-size", "2", "--hidden", "4", "--max-digits", "6",
-                 "--attention", "none"]),
-    ("scan", ["--seq-len", "6", "--test-size", "4", "--batch-size", "2", "--hidden", "4", "--model", "lru"]),
-    ("adding", ["--seq-len", "6", "--test-size", "4", "--batch-size", "2", "--hidden", "4", "--model", "mingru"]),
-    ("sine", ["--seq-len", "12", "--test-size", "4", "--batch-size", "2", "--forget-bias", "none"]),
-])
+@pytest.mark.parametrize(
+    "name, extra",
+    [
+        ("reber", ["--train-size", "4", "--test-size", "4", "--batch-size", "2", "--hidden", "4"]),
+        ("sine", ["--seq-len", "12", "--horizon", "3", "--test-size", "4", "--batch-size", "2"]),
+        ("sine", ["--seq-len", "12", "--test-size", "4", "--batch-size", "2", "--model", "gru"]),
+        ("dates", ["--test-size", "3", "--batch-size", "2", "--hidden", "4", "--beam-size", "2"]),
+        (
+            "numbers",
+            ["--test-size", "4", "--batch-size", "2", "--hidden", "4", "--max-digits", "6", "--attention", "none"],
+        ),
+        ("scan", ["--seq-len", "6", "--test-size", "4", "--batch-size", "2", "--hidden", "4", "--model", "lru"]),
+        ("adding", ["--seq-len", "6", "--test-size", "4", "--batch-size", "2", "--hidden", "4", "--model", "mingru"]),
+        ("sine", ["--seq-len", "12", "--test-size", "4", "--batch-size", "2", "--forget-bias", "none"]),
+    ],
+)
 def test_other_experiments_run(name, extra, tmp_path, capsys):
     assert main(["run", name, *extra, "--out", str(tmp_path), *TINY]) == 0
     assert "pass line reached" in capsys.readouterr().out
@@ -167,28 +214,36 @@ def test_other_experiments_run(name, extra, tmp_path, capsys):
     assert (tmp_path / "forecast.png").exists() == (name == "sine")
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["run", "adding", "--model", "transformer"], "argument --model: invalid choice: 'transformer'"),
-    (["run", "sine", "--model", "mingru"], "argument --model: invalid choice: 'mingru'"),
-    (["run", "adding", "--steps", "0"], "argument --steps: expected a number >= 1, got 0"),
-    (["run", "adding", "--lr", "fast"], "argument --lr: expected a finite number, got 'fast'"),
-    (["run", "sine", "--noise", "-1"], "argument --noise: expected a number >= 0, got -1"),
-    (["run", "sine", "--lr", "nan"], "argument --lr: expected a finite number, got 'nan'"),
-    (["run", "adding", "--forget-bias", "big"],
-     "argument --forget-bias: expected a finite number or 'none', got 'big'"),
-    (["run", "adding", "--model", "rnn", "--forget-bias", "2"],
-     "argument --forget-bias: only the LSTM has a forget gate, got --model rnn"),
-    (["run", "sine", "--model", "gru", "--forget-bias", "none"],
-     "argument --forget-bias: only the LSTM has a forget gate, got --model gru"),
-    (["run", "sine", "--seq-len", "1"], "argument --seq-len: expected an integer >= 2, got 1"),
-    (["run", "adding", "--seq-len", "1"], "argument --seq-len: expected an integer >= 2, got 1"),
-    (["run", "copy"], "argument EXPERIMENT: invalid choice: 'copy'"),
-    (["run", "adding", "--device", "tpu"],
-     "argument --device: expected 'cpu', 'cuda' or 'cuda:N', got 'tpu'"),
-    (["run", "reber", "--seq-len", "10"], "unrecognized arguments: --seq-len 10"),
-    (["run", "nothing"], "argument EXPERIMENT: invalid choice: 'nothing'"),
-    ([], "the following arguments are required: command"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["run", "adding", "--model", "transformer"], "argument --model: invalid choice: 'transformer'"),
+        (["run", "sine", "--model", "mingru"], "argument --model: invalid choice: 'mingru'"),
+        (["run", "adding", "--steps", "0"], "argument --steps: expected a number >= 1, got 0"),
+        (["run", "adding", "--lr", "fast"], "argument --lr: expected a finite number, got 'fast'"),
+        (["run", "sine", "--noise", "-1"], "argument --noise: expected a number >= 0, got -1"),
+        (["run", "sine", "--lr", "nan"], "argument --lr: expected a finite number, got 'nan'"),
+        (
+            ["run", "adding", "--forget-bias", "big"],
+            "argument --forget-bias: expected a finite number or 'none', got 'big'",
+        ),
+        (
+            ["run", "adding", "--model", "rnn", "--forget-bias", "2"],
+            "argument --forget-bias: only the LSTM has a forget gate, got --model rnn",
+        ),
+        (
+            ["run", "sine", "--model", "gru", "--forget-bias", "none"],
+            "argument --forget-bias: only the LSTM has a forget gate, got --model gru",
+        ),
+        (["run", "sine", "--seq-len", "1"], "argument --seq-len: expected an integer >= 2, got 1"),
+        (["run", "adding", "--seq-len", "1"], "argument --seq-len: expected an integer >= 2, got 1"),
+        (["run", "copy"], "argument EXPERIMENT: invalid choice: 'copy'"),
+        (["run", "adding", "--device", "tpu"], "argument --device: expected 'cpu', 'cuda' or 'cuda:N', got 'tpu'"),
+        (["run", "reber", "--seq-len", "10"], "unrecognized arguments: --seq-len 10"),
+        (["run", "nothing"], "argument EXPERIMENT: invalid choice: 'nothing'"),
+        ([], "the following arguments are required: command"),
+    ],
+)
 def test_bad_arguments_name_the_argument(argv, message, capsys):
     assert main(argv) == 2
     assert message in capsys.readouterr().err
@@ -215,17 +270,33 @@ def test_experiments_are_plain_data_and_documented():
 
 # One step of training must never pass: each pass line is at least the strongest simple baseline.
 ONE_STEP = [
-    ("adding", {}), ("adding", {"form": "hs"}), ("adding", {"model": "rnn", "seq_len": 2}),
-    ("reber", {}), ("charlm", {}),
-    ("sine", {}), ("sine", {"horizon": 10}), ("sine", {"noise": 0.0}), ("sine", {"horizon": 10, "noise": 0.0}),
+    ("adding", {}),
+    ("adding", {"form": "hs"}),
+    ("adding", {"model": "rnn", "seq_len": 2}),
+    ("reber", {}),
+    ("charlm", {}),
+    ("sine", {}),
+    ("sine", {"horizon": 10}),
+    ("sine", {"noise": 0.0}),
+    ("sine", {"horizon": 10, "noise": 0.0}),
     ("sine", {"model": "rnn", "horizon": 3, "seq_len": 20}),
-    ("scan", {}), ("scan", {"model": "lru"}), ("adding", {"model": "mingru", "seq_len": 2}),
-    ("negation", {}), ("negation", {"direction": "bag", "task": "classify"}),
+    ("scan", {}),
+    ("scan", {"model": "lru"}),
+    ("adding", {"model": "mingru", "seq_len": 2}),
+    ("negation", {}),
+    ("negation", {"direction": "bag", "task": "classify"}),
     ("negation", {"direction": "uni", "task": "classify"}),
-    ("langid", {}), ("langid", {"direction": "bag"}),
-    ("dates", {"test_size": 50}), ("numbers", {}), ("numbers", {"attention": "none"}),
-    ("ssm", {}), ("ssm", {"model": "lti"}), ("ssm", {"model": "mlstm"}),
-    ("recall", {}), ("recall", {"model": "mlstm"}), ("recall", {"model": "lstm"}),
+    ("langid", {}),
+    ("langid", {"direction": "bag"}),
+    ("dates", {"test_size": 50}),
+    ("numbers", {}),
+    ("numbers", {"attention": "none"}),
+    ("ssm", {}),
+    ("ssm", {"model": "lti"}),
+    ("ssm", {"model": "mlstm"}),
+    ("recall", {}),
+    ("recall", {"model": "mlstm"}),
+    ("recall", {"model": "lstm"}),
 ]
 
 
@@ -248,10 +319,14 @@ def test_the_sine_pass_line_is_the_strongest_simple_baseline():
     assert metrics["pass_line"] == min(baselines) < metrics["mean_mse"] < metrics["persistence_mse"]
 
 
-
 # An accuracy's pass line: the strongest simple baseline (every line drawn but the pass line) + 1/sqrt(n).
-ACCURACY = [("negation", {}, 1000), ("negation", {"task": "classify"}, 1000), ("ssm", {}, 500),
-            ("dates", {"test_size": 50}, 50), ("numbers", {}, 500)]
+ACCURACY = [
+    ("negation", {}, 1000),
+    ("negation", {"task": "classify"}, 1000),
+    ("ssm", {}, 500),
+    ("dates", {"test_size": 50}, 50),
+    ("numbers", {}, 500),
+]
 
 
 @pytest.mark.parametrize("name, settings, n", ACCURACY, ids=[f"{n}-{s}" for n, s, _ in ACCURACY])
@@ -276,6 +351,7 @@ def test_the_numbers_summary_shows_the_exact_lookup_table_beside_the_pass_line()
     result = experiments.run_numbers(steps=1, eval_every=1, test_size=20, progress=False)
     assert result["metrics"]["lookup_table"] == 1.0
     assert result["summary"]["word-by-word lookup (exact: not to be beaten)"] == "100.0%"
+
 
 # Every `rnnbook` command the README and the pages show, run with tiny settings.
 ROOT = Path(__file__).resolve().parents[1]

@@ -135,8 +135,10 @@ MARKER = re.compile(r"^[ \t]*# --8<-- \[(?:start|end):\w+\][ \t]*\n", re.M)
 
 def package_sources():
     """The package's source files as a page shows them: without the section markers."""
-    return {path.relative_to(ROOT).as_posix(): MARKER.sub("", path.read_text(encoding="utf-8"))
-            for path in sorted((ROOT / "rnnbook").rglob("*.py"))}
+    return {
+        path.relative_to(ROOT).as_posix(): MARKER.sub("", path.read_text(encoding="utf-8"))
+        for path in sorted((ROOT / "rnnbook").rglob("*.py"))
+    }
 
 
 def shown_helpers() -> dict:
@@ -199,8 +201,13 @@ def page_units(path: str, parser: CodeBlocks, sources: dict):
     units, current, key = [], None, object()
     for number, block in enumerate(parser.blocks, 1):
         found = origin(block["text"], sources) if block["language"] == "python" else None
-        block = dict(block, number=number, embedded=found and found[0], excerpt=bool(found and found[1]),
-                     package_names=found[2] if found else {})
+        block = dict(
+            block,
+            number=number,
+            embedded=found and found[0],
+            excerpt=bool(found and found[1]),
+            package_names=found[2] if found else {},
+        )
         group = block["group"] if api else None
         if current is None or group != key:
             current, key = [], group
@@ -300,7 +307,11 @@ def run_page(path: str, units, tmp_root: Path):
             # or a division by zero in a page's code is a bug, even if the page runs on.
             [sys.executable, "-W", "error::RuntimeWarning", "-c", RUNNER],
             input=json.dumps({"page": "/" + path, "units": units, "helpers": HELPERS, "result": str(report)}),
-            capture_output=True, text=True, cwd=folder, env=environment, timeout=PAGE_TIMEOUT_S,
+            capture_output=True,
+            text=True,
+            cwd=folder,
+            env=environment,
+            timeout=PAGE_TIMEOUT_S,
         )
     except subprocess.TimeoutExpired:
         return [f"its code ran for more than {PAGE_TIMEOUT_S} s"], PAGE_TIMEOUT_S
@@ -342,8 +353,10 @@ def copied_pages(tmp_path_factory):
 def test_every_page_runs_as_copied(copied_pages):
     results, seconds = copied_pages
     slowest = sorted(results.items(), key=lambda r: -r[1][1])[:4]
-    print(f"\nRan the code of {len(results)} built pages in {seconds:.0f} s "
-          f"(slowest: {', '.join(f'/{p} {s:.0f} s' for p, (_, s) in slowest)}).")
+    print(
+        f"\nRan the code of {len(results)} built pages in {seconds:.0f} s "
+        f"(slowest: {', '.join(f'/{p} {s:.0f} s' for p, (_, s) in slowest)})."
+    )
     failures = [f"/{path} {failure}" for path, (page_failures, _) in results.items() for failure in page_failures]
     assert not failures, f"{len(failures)} failure(s) in the built pages:\n\n" + "\n\n".join(failures)
 

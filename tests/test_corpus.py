@@ -74,12 +74,16 @@ def test_missing_or_empty_docs(tmp_path):
 
 def test_the_shipped_copy_holds_the_chapters_of_today():
     """The package reads the book's text from rnnbook/data/corpus.json, never from docs/."""
-    chapters = {name: corpus.markdown_prose((ROOT / "docs" / name).read_text(encoding="utf-8"))
-                for name in sorted(p.relative_to(ROOT / "docs").as_posix() for p in (ROOT / "docs").rglob("*.md"))}
+    chapters = {
+        name: corpus.markdown_prose((ROOT / "docs" / name).read_text(encoding="utf-8"))
+        for name in sorted(p.relative_to(ROOT / "docs").as_posix() for p in (ROOT / "docs").rglob("*.md"))
+    }
     shipped = corpus.shipped_prose()
     stale = sorted(set(chapters) ^ set(shipped) | {n for n in chapters if shipped.get(n) != chapters[n]})
-    assert not stale, (f"rnnbook/data/corpus.json is out of date for {stale[:5]}: run "
-                       "`.venv/bin/python -m rnnbook.corpus --write` and commit the file")
+    assert not stale, (
+        f"rnnbook/data/corpus.json is out of date for {stale[:5]}: run "
+        "`.venv/bin/python -m rnnbook.corpus --write` and commit the file"
+    )
     assert corpus.load_book_text(language="both") == corpus.load_book_text(ROOT / "docs", "both")
 
 

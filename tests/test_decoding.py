@@ -44,8 +44,7 @@ def enumerate_all(next_log_probs, max_len, vocab=V):
 def test_wide_beam_is_exhaustive(seed, alpha):
     model, max_len = random_model(seed), 3
     everything = enumerate_all(model, max_len)
-    beams = decoding.beam_search(model, BOS, EOS, beam_size=len(everything), max_len=max_len,
-                                 length_penalty=alpha)
+    beams = decoding.beam_search(model, BOS, EOS, beam_size=len(everything), max_len=max_len, length_penalty=alpha)
     expected = sorted(everything, key=lambda h: -h[1] / ((5 + len(h[0])) / 6) ** alpha)
     assert [t for t, _ in beams] == [t for t, _ in expected]
     np.testing.assert_allclose([s for _, s in beams], [s for _, s in expected], rtol=1e-12)
@@ -54,7 +53,7 @@ def test_wide_beam_is_exhaustive(seed, alpha):
 @pytest.mark.parametrize("seed", range(10))
 def test_beam_of_one_is_greedy(seed):
     model = random_model(seed, vocab=6)
-    (tokens, score), = decoding.beam_search(model, BOS, EOS, beam_size=1, max_len=6)
+    ((tokens, score),) = decoding.beam_search(model, BOS, EOS, beam_size=1, max_len=6)
     assert (tokens, score) == decoding.greedy(model, BOS, EOS, max_len=6)
 
 

@@ -244,8 +244,9 @@ def test_masked_cross_entropy_equals_torch(average):
     loss, dlogits = masked_cross_entropy = masking.masked_cross_entropy(logits, targets, LENGTHS, average)
     z = torch.tensor(logits, requires_grad=True)
     mask = torch.tensor(masking.step_mask(LENGTHS, T))
-    per_token = torch.nn.functional.cross_entropy(z.reshape(-1, 7), torch.tensor(targets).reshape(-1),
-                                                  reduction="none").reshape(T, B)
+    per_token = torch.nn.functional.cross_entropy(
+        z.reshape(-1, 7), torch.tensor(targets).reshape(-1), reduction="none"
+    ).reshape(T, B)
     if average == "token":
         ignored = torch.tensor(np.where(masking.step_mask(LENGTHS, T), targets, -100))
         ref = torch.nn.functional.cross_entropy(z.reshape(-1, 7), ignored.reshape(-1), ignore_index=-100)
@@ -300,15 +301,22 @@ def test_bad_deep_arguments():
     xs = np.zeros((T, B, D))
     with pytest.raises(ValueError, match=r"xs: expected shape \(T, B, D\) = \(6, 4, 3\), got \(6, 4, 2\) \(D mismatch"):
         deep.forward(np.zeros((T, B, 2)), None, params)
-    with pytest.raises(TypeError, match=r"state: expected None or a pair \(h, c\) of "
-                                        r"\(num_layers·num_directions, B, H\) arrays, got a ndarray"):
+    with pytest.raises(
+        TypeError,
+        match=r"state: expected None or a pair \(h, c\) of "
+        r"\(num_layers·num_directions, B, H\) arrays, got a ndarray",
+    ):
         deep.forward(xs, np.zeros((4, B, H)), params)
-    with pytest.raises(ValueError, match=r"state\[0\]: expected shape \(num_layers·num_directions, B, H\) = "
-                                         r"\(4, 4, 5\), got \(2, 4, 5\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"state\[0\]: expected shape \(num_layers·num_directions, B, H\) = "
+        r"\(4, 4, 5\), got \(2, 4, 5\)",
+    ):
         deep.forward(xs, (np.zeros((2, B, H)), np.zeros((2, B, H))), params)
     gru_params = deep.init("gru", D, H, rng=0)
-    with pytest.raises(TypeError,
-                       match=r"state: expected None or one array \(num_layers·num_directions, B, H\), got a tuple"):
+    with pytest.raises(
+        TypeError, match=r"state: expected None or one array \(num_layers·num_directions, B, H\), got a tuple"
+    ):
         deep.forward(xs, (np.zeros((1, B, H)),), gru_params)
     ys, _, cache = deep.forward(xs, None, params)
     with pytest.raises(ValueError, match=r"d_outputs: expected shape \(T, B, K·H\) = \(6, 4, 10\), got \(6, 4, 5\)"):

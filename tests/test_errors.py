@@ -22,105 +22,186 @@ def batch_first_lstm():
 CASES = {
     "a float32 batch into float64 weights says how to convert": (
         lambda: rnn.forward(np.ones((4, 2, 2), np.float32), None, rnn_params()),
-        TypeError, "dtype mismatch: params is float64, xs is float32 (convert one, e.g. xs.astype(np.float64))"),
+        TypeError,
+        "dtype mismatch: params is float64, xs is float32 (convert one, e.g. xs.astype(np.float64))",
+    ),
     "check_gradient with f returning an array": (
         lambda: gradcheck.check_gradient(lambda: np.ones(2), {"a": np.ones(2)}, {"a": np.ones(2)}),
-        TypeError, "f: expected a function returning a scalar (a float), got ndarray of shape (2,)"),
+        TypeError,
+        "f: expected a function returning a scalar (a float), got ndarray of shape (2,)",
+    ),
     "check_gradient with f returning None": (
         lambda: gradcheck.check_gradient(lambda: None, {"a": np.ones(2)}, {"a": np.ones(2)}),
-        TypeError, "f: expected a function returning a scalar (a float), got NoneType (does f end with return?)"),
+        TypeError,
+        "f: expected a function returning a scalar (a float), got NoneType (does f end with return?)",
+    ),
     "relative_error with shapes that would broadcast": (
         lambda: gradcheck.relative_error(np.ones((3, 1)), np.ones(3)),
-        ValueError, "numeric: expected a non-empty array of analytic's shape (3, 1), got shape (3,)"),
+        ValueError,
+        "numeric: expected a non-empty array of analytic's shape (3, 1), got shape (3,)",
+    ),
     "relative_error with shapes that do not broadcast": (
         lambda: gradcheck.relative_error(np.ones(3), np.ones(4)),
-        ValueError, "analytic's shape (3,), got shape (4,)"),
+        ValueError,
+        "analytic's shape (3,), got shape (4,)",
+    ),
     "relative_error of empty arrays": (
         lambda: gradcheck.relative_error(np.ones(0), np.ones(0)),
-        ValueError, "numeric: expected a non-empty array"),
+        ValueError,
+        "numeric: expected a non-empty array",
+    ),
     "torch_chunked_bptt with a batch_first module": (
-        lambda: bptt.torch_chunked_bptt(batch_first_lstm(), torch.nn.Linear(3, 2), torch.zeros(5, 2, 2),
-                                        torch.zeros(5, 2, dtype=torch.long), 2),
-        ValueError, "rnn: expected a time-major module (batch_first=False), got batch_first=True"),
+        lambda: bptt.torch_chunked_bptt(
+            batch_first_lstm(), torch.nn.Linear(3, 2), torch.zeros(5, 2, 2), torch.zeros(5, 2, dtype=torch.long), 2
+        ),
+        ValueError,
+        "rnn: expected a time-major module (batch_first=False), got batch_first=True",
+    ),
     "torch_truncated_bptt with a batch_first module": (
-        lambda: bptt.torch_truncated_bptt(batch_first_lstm(), torch.nn.Linear(3, 2), torch.zeros(5, 2, 2),
-                                          torch.zeros(5, 2, dtype=torch.long), 2, 2),
-        ValueError, "rnn: expected a time-major module"),
+        lambda: bptt.torch_truncated_bptt(
+            batch_first_lstm(), torch.nn.Linear(3, 2), torch.zeros(5, 2, 2), torch.zeros(5, 2, dtype=torch.long), 2, 2
+        ),
+        ValueError,
+        "rnn: expected a time-major module",
+    ),
     "torch_chunked_bptt with numpy arrays": (
-        lambda: bptt.torch_chunked_bptt(torch.nn.RNN(2, 3), torch.nn.Linear(3, 2), np.zeros((5, 2, 2)),
-                                        np.zeros((5, 2), np.int64), 2),
-        TypeError, "xs: expected a torch tensor, got ndarray (convert a numpy array with torch.from_numpy)"),
+        lambda: bptt.torch_chunked_bptt(
+            torch.nn.RNN(2, 3), torch.nn.Linear(3, 2), np.zeros((5, 2, 2)), np.zeros((5, 2), np.int64), 2
+        ),
+        TypeError,
+        "xs: expected a torch tensor, got ndarray (convert a numpy array with torch.from_numpy)",
+    ),
     "torch_chunked_bptt with T = 0": (
-        lambda: bptt.torch_chunked_bptt(torch.nn.RNN(2, 3), torch.nn.Linear(3, 2), torch.zeros(0, 2, 2),
-                                        torch.zeros(0, 2, dtype=torch.long), 2),
-        ValueError, "xs: expected a (T, B, D) tensor with T, B >= 1, got shape (0, 2, 2)"),
+        lambda: bptt.torch_chunked_bptt(
+            torch.nn.RNN(2, 3), torch.nn.Linear(3, 2), torch.zeros(0, 2, 2), torch.zeros(0, 2, dtype=torch.long), 2
+        ),
+        ValueError,
+        "xs: expected a (T, B, D) tensor with T, B >= 1, got shape (0, 2, 2)",
+    ),
     "torch_chunked_bptt with B = 0": (
-        lambda: bptt.torch_chunked_bptt(torch.nn.RNN(2, 3), torch.nn.Linear(3, 2), torch.zeros(4, 0, 2),
-                                        torch.zeros(4, 0, dtype=torch.long), 2),
-        ValueError, "got shape (4, 0, 2)"),
+        lambda: bptt.torch_chunked_bptt(
+            torch.nn.RNN(2, 3), torch.nn.Linear(3, 2), torch.zeros(4, 0, 2), torch.zeros(4, 0, dtype=torch.long), 2
+        ),
+        ValueError,
+        "got shape (4, 0, 2)",
+    ),
     "rnn.forward with B = 0": (
         lambda: rnn.forward(np.ones((4, 0, 2)), None, rnn_params()),
-        ValueError, "xs: expected at least one sequence (B >= 1), got shape (4, 0, 2)"),
+        ValueError,
+        "xs: expected at least one sequence (B >= 1), got shape (4, 0, 2)",
+    ),
     "rnn.step with B = 0": (
         lambda: rnn.step(np.ones((0, 2)), None, rnn_params()),
-        ValueError, "x: expected at least one sequence (B >= 1), got shape (0, 2)"),
+        ValueError,
+        "x: expected at least one sequence (B >= 1), got shape (0, 2)",
+    ),
     "lstm.forward with B = 0": (
         lambda: lstm.forward(np.ones((4, 0, 2)), None, lstm.init(2, 3, rng=0)),
-        ValueError, "xs: expected at least one sequence (B >= 1)"),
+        ValueError,
+        "xs: expected at least one sequence (B >= 1)",
+    ),
     "gru.forward with B = 0": (
         lambda: gru.forward(np.ones((4, 0, 2)), None, gru.init(2, 3, rng=0)),
-        ValueError, "xs: expected at least one sequence (B >= 1)"),
+        ValueError,
+        "xs: expected at least one sequence (B >= 1)",
+    ),
     "loss_and_grads with B = 0": (
-        lambda: bptt.loss_and_grads(rnn, rnn_params(), layers.linear_init(3, 2, rng=0), np.ones((4, 0, 2)),
-                                    np.zeros((4, 0), np.int64)),
-        ValueError, "xs: expected at least one sequence (B >= 1)"),
+        lambda: bptt.loss_and_grads(
+            rnn, rnn_params(), layers.linear_init(3, 2, rng=0), np.ones((4, 0, 2)), np.zeros((4, 0), np.int64)
+        ),
+        ValueError,
+        "xs: expected at least one sequence (B >= 1)",
+    ),
     "backprop_times(10, 0)": (lambda: bptt.backprop_times(10, 0), ValueError, "k1: expected an integer >= 1, got 0"),
-    "init with rng=-1": (lambda: rnn.init(2, 3, rng=-1), ValueError,
-                         "rng: expected None, an int seed >= 0 or a numpy Generator, got -1"),
+    "init with rng=-1": (
+        lambda: rnn.init(2, 3, rng=-1),
+        ValueError,
+        "rng: expected None, an int seed >= 0 or a numpy Generator, got -1",
+    ),
     "clip_grad_norm(None, 1.0) blames grads": (
-        lambda: bptt.clip_grad_norm(None, 1.0), TypeError, "grads: expected numpy arrays in a dataclass"),
+        lambda: bptt.clip_grad_norm(None, 1.0),
+        TypeError,
+        "grads: expected numpy arrays in a dataclass",
+    ),
     "clip_grad_norm on NaN": (
-        lambda: bptt.clip_grad_norm({"W": np.array([np.nan, 1.0])}, 1.0), ValueError,
-        "grads[0]: expected finite values, got NaN or infinity"),
+        lambda: bptt.clip_grad_norm({"W": np.array([np.nan, 1.0])}, 1.0),
+        ValueError,
+        "grads[0]: expected finite values, got NaN or infinity",
+    ),
     "clip_grad_norm on inf": (
-        lambda: bptt.clip_grad_norm([np.ones(2), np.array([np.inf])], 1.0), ValueError,
-        "grads[1]: expected finite values, got NaN or infinity"),
+        lambda: bptt.clip_grad_norm([np.ones(2), np.array([np.inf])], 1.0),
+        ValueError,
+        "grads[1]: expected finite values, got NaN or infinity",
+    ),
     "clip_grad_norm on integers": (
-        lambda: bptt.clip_grad_norm({"W": np.array([3, 4])}, 1.0), TypeError,
-        "grads[0]: expected dtype float32 or float64, got int64"),
+        lambda: bptt.clip_grad_norm({"W": np.array([3, 4])}, 1.0),
+        TypeError,
+        "grads[0]: expected dtype float32 or float64, got int64",
+    ),
     "SGD.step(None) blames grads": (
-        lambda: optim.SGD([np.ones(2)], lr=0.1).step(None), TypeError, "grads: expected numpy arrays"),
+        lambda: optim.SGD([np.ones(2)], lr=0.1).step(None),
+        TypeError,
+        "grads: expected numpy arrays",
+    ),
     "Adam.step with a string blames grads": (
-        lambda: optim.Adam([np.ones(2)]).step("dW"), TypeError, "grads: expected numpy arrays"),
+        lambda: optim.Adam([np.ones(2)]).step("dW"),
+        TypeError,
+        "grads: expected numpy arrays",
+    ),
     "loss_and_grads('rnn', ...)": (
-        lambda: bptt.loss_and_grads("rnn", rnn_params(), layers.linear_init(3, 2, rng=0), np.ones((4, 1, 2)),
-                                    np.zeros((4, 1), np.int64)),
-        TypeError, "model: expected the module rnnbook.rnn, rnnbook.lstm or rnnbook.gru (from rnnbook import rnn), "
-                   "got str 'rnn'"),
+        lambda: bptt.loss_and_grads(
+            "rnn", rnn_params(), layers.linear_init(3, 2, rng=0), np.ones((4, 1, 2)), np.zeros((4, 1), np.int64)
+        ),
+        TypeError,
+        "model: expected the module rnnbook.rnn, rnnbook.lstm or rnnbook.gru (from rnnbook import rnn), got str 'rnn'",
+    ),
     "truncated_bptt('lstm', ...)": (
-        lambda: bptt.truncated_bptt("lstm", rnn_params(), layers.linear_init(3, 2, rng=0), np.ones((4, 1, 2)),
-                                    np.zeros((4, 1), np.int64), 2, 2),
-        TypeError, "model: expected the module"),
+        lambda: bptt.truncated_bptt(
+            "lstm", rnn_params(), layers.linear_init(3, 2, rng=0), np.ones((4, 1, 2)), np.zeros((4, 1), np.int64), 2, 2
+        ),
+        TypeError,
+        "model: expected the module",
+    ),
     "adding_problem(dtype=int)": (
-        lambda: tasks.adding_problem(5, 2, rng=0, dtype=int), TypeError,
-        "dtype: expected float32 or float64, got int64"),
+        lambda: tasks.adding_problem(5, 2, rng=0, dtype=int),
+        TypeError,
+        "dtype: expected float32 or float64, got int64",
+    ),
     "noisy_sine(dtype=int)": (
-        lambda: tasks.noisy_sine(5, 2, rng=0, dtype=int), TypeError, "dtype: expected float32 or float64"),
+        lambda: tasks.noisy_sine(5, 2, rng=0, dtype=int),
+        TypeError,
+        "dtype: expected float32 or float64",
+    ),
     "book_pages given a file": (
-        lambda: corpus.book_pages(__file__), FileNotFoundError,
-        "docs_dir: expected a folder of Markdown pages, got"),
+        lambda: corpus.book_pages(__file__),
+        FileNotFoundError,
+        "docs_dir: expected a folder of Markdown pages, got",
+    ),
     "unigram_entropy of nothing": (
-        lambda: corpus.unigram_entropy([], 3), ValueError, "codes: expected at least one character code, got none"),
+        lambda: corpus.unigram_entropy([], 3),
+        ValueError,
+        "codes: expected at least one character code, got none",
+    ),
     "Vocab.decode([-1])": (
-        lambda: corpus.Vocab("abc").decode([-1]), ValueError, "codes: expected integers in [0, 3), got -1"),
+        lambda: corpus.Vocab("abc").decode([-1]),
+        ValueError,
+        "codes: expected integers in [0, 3), got -1",
+    ),
     "Vocab.decode([3])": (
-        lambda: corpus.Vocab("abc").decode([0, 3]), ValueError, "codes: expected integers in [0, 3), got 3"),
+        lambda: corpus.Vocab("abc").decode([0, 3]),
+        ValueError,
+        "codes: expected integers in [0, 3), got 3",
+    ),
     "run_adding(model='GRU') blames model": (
-        lambda: experiments.run_adding(model="GRU", steps=1, progress=False), ValueError,
-        "model: expected one of 'rnn', 'lstm', 'gru', 'mingru', 'lru', got 'GRU'"),
+        lambda: experiments.run_adding(model="GRU", steps=1, progress=False),
+        ValueError,
+        "model: expected one of 'rnn', 'lstm', 'gru', 'mingru', 'lru', got 'GRU'",
+    ),
     "run_sine(model='transformer')": (
-        lambda: experiments.run_sine(model="transformer", steps=1, progress=False), ValueError,
-        "model: expected one of 'rnn', 'lstm', 'gru', got 'transformer'"),
+        lambda: experiments.run_sine(model="transformer", steps=1, progress=False),
+        ValueError,
+        "model: expected one of 'rnn', 'lstm', 'gru', got 'transformer'",
+    ),
 }
 
 

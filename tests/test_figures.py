@@ -14,8 +14,18 @@ import torch
 from rnnbook import gru, layers, lstm, rnn, tasks
 from rnnbook.figures import FIGURES, STYLE, plotted
 
-CHECKED = {"activations", "sine_states", "state_memory", "clipping_cliff", "gradient_norms_lag",
-           "adding_gradient", "truncated_gradient_by_lag", "lstm_cell_path", "lstm_vs_rnn_lag", "gru_gradient_lag"}
+CHECKED = {
+    "activations",
+    "sine_states",
+    "state_memory",
+    "clipping_cliff",
+    "gradient_norms_lag",
+    "adding_gradient",
+    "truncated_gradient_by_lag",
+    "lstm_cell_path",
+    "lstm_vs_rnn_lag",
+    "gru_gradient_lag",
+}
 
 
 def curves(axes, **match):
@@ -53,8 +63,12 @@ def torch_elman(params):
     """A torch.nn.RNN (float64) holding the numpy Elman network's numbers."""
     module = torch.nn.RNN(params.W_ih.shape[1], params.hidden_size, dtype=torch.float64)
     with torch.no_grad():
-        for name, torch_name in [("W_ih", "weight_ih_l0"), ("W_hh", "weight_hh_l0"), ("b_ih", "bias_ih_l0"),
-                                 ("b_hh", "bias_hh_l0")]:
+        for name, torch_name in [
+            ("W_ih", "weight_ih_l0"),
+            ("W_hh", "weight_hh_l0"),
+            ("b_ih", "bias_ih_l0"),
+            ("b_hh", "bias_hh_l0"),
+        ]:
             getattr(module, torch_name).copy_(torch.as_tensor(getattr(params, name)))
     return module
 
@@ -124,8 +138,10 @@ def jacobian_norms(params, xs, f):
     W_ih, W_hh, b_ih, b_hh = (torch.tensor(getattr(params, n)) for n in ("W_ih", "W_hh", "b_ih", "b_hh"))
     h, jacobians = torch.zeros(W_hh.shape[0], dtype=torch.float64), []
     for x in torch.tensor(xs):
+
         def step(h_prev, x=x):
             return f(W_ih @ x + b_ih + W_hh @ h_prev + b_hh)
+
         jacobians.append(torch.autograd.functional.jacobian(step, h))
         h = step(h)
     product, norms = torch.eye(len(h), dtype=torch.float64), [1.0]
@@ -190,7 +206,7 @@ def test_truncated_gradient_by_lag_is_autograd_with_the_state_detached_k_steps_b
         if k < 60:
             with torch.no_grad():  # the cut: no graph before the window
                 _, state = module(x[: 60 - k])
-        hs, _ = module(x[60 - k:], state)
+        hs, _ = module(x[60 - k :], state)
         logits = hs[-1] @ torch.tensor(out.W).T + torch.tensor(out.b)
         (dxs,) = torch.autograd.grad(torch.nn.functional.cross_entropy(logits, target), x)
         norms = torch.linalg.vector_norm(dxs.flip(0).reshape(60, -1), dim=1).numpy()
@@ -206,8 +222,8 @@ def lstm_forget_gates(params, xs):
         hs, _ = module(x)
         h_prev = torch.cat([torch.zeros_like(hs[:1]), hs[:-1]])[:, 0]
         H = params.hidden_size
-        W_if, W_hf = module.weight_ih_l0[H:2 * H], module.weight_hh_l0[H:2 * H]
-        b_f = module.bias_ih_l0[H:2 * H] + module.bias_hh_l0[H:2 * H]
+        W_if, W_hf = module.weight_ih_l0[H : 2 * H], module.weight_hh_l0[H : 2 * H]
+        b_f = module.bias_ih_l0[H : 2 * H] + module.bias_hh_l0[H : 2 * H]
         return torch.sigmoid(x[:, 0] @ W_if.T + h_prev @ W_hf.T + b_f).numpy()
 
 
@@ -252,8 +268,9 @@ def test_lstm_vs_rnn_lag_is_the_state_jacobian_by_autograd():
     (ax,) = plotted("lstm_vs_rnn_lag")
     xs = np.random.default_rng(0).standard_normal((100, 4))
     (rnn_line,) = curves(ax, color=STYLE["rnn"]["color"])
-    np.testing.assert_allclose(rnn_line["y"], state_jacobian_norms(torch_elman(rnn.init(4, 32, rng=1)), xs),
-                               rtol=1e-7, atol=1e-300)
+    np.testing.assert_allclose(
+        rnn_line["y"], state_jacobian_norms(torch_elman(rnn.init(4, 32, rng=1)), xs), rtol=1e-7, atol=1e-300
+    )
     (line,) = curves(ax, label="$b_f = 1$")
     expected = state_jacobian_norms(lstm.init(4, 32, rng=1, forget_bias=1.0).to_torch(), xs, lstm_state=True)
     np.testing.assert_allclose(line["y"], expected, rtol=1e-7, atol=1e-300)

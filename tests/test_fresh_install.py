@@ -46,8 +46,9 @@ LAB_CACHE_PREFIXES = tuple(f"{name}-" for name, fn in vars(labs).items() if hasa
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not (SITE / "index.html").exists(),
-                       reason="no built site: run `make build` (make test does it first)"),
+    pytest.mark.skipif(
+        not (SITE / "index.html").exists(), reason="no built site: run `make build` (make test does it first)"
+    ),
 ]
 
 # Run by the new environment's Python: what it imported, from where, and what it reads.
@@ -126,9 +127,15 @@ def fresh(tmp_path_factory):
     site_packages = Path(run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).strip())
     (site_packages / "lock-environment.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
     environ = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "RNNBOOK_CACHE")}
-    environ |= {"PATH": f"{env_dir / 'bin'}{os.pathsep}{environ['PATH']}", "RNNBOOK_CACHE": str(tmp / "cache"),
-                "MPLBACKEND": "Agg", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-                "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    environ |= {
+        "PATH": f"{env_dir / 'bin'}{os.pathsep}{environ['PATH']}",
+        "RNNBOOK_CACHE": str(tmp / "cache"),
+        "MPLBACKEND": "Agg",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
     for entry in cache.cache_dir().glob("*.pkl"):  # the site build's lab results (see the module docstring)
         if entry.name.startswith(LAB_CACHE_PREFIXES):
             (tmp / "cache").mkdir(exist_ok=True)
@@ -164,8 +171,11 @@ def test_the_wheel_installs_the_package_with_its_data(fresh, inspected):
 
 
 def test_the_new_environment_has_the_locks_versions(inspected):
-    lock = dict(line.strip().split("==") for line in (ROOT / "requirements.lock").read_text().splitlines()
-                if "==" in line and not line.startswith("#"))
+    lock = dict(
+        line.strip().split("==")
+        for line in (ROOT / "requirements.lock").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    )
     installed = {name: version.split("+")[0] for name, version in inspected["versions"].items()}
     assert installed == lock
 
@@ -180,8 +190,27 @@ def test_the_command_line_runs_from_an_empty_folder(fresh):
     listed = run_fresh(fresh, fresh["python"], "-m", "rnnbook", "list")
     assert re.search(r"^charlm\s+", listed, flags=re.M), listed
     out = fresh["tmp"] / "charlm-run"
-    printed = run_fresh(fresh, "rnnbook", "run", "charlm", "--steps", "2", "--hidden", "8", "--batch-size", "2",
-                        "--chunk-len", "8", "--eval-every", "1", "--sample-len", "8", "--no-progress", "--out", out)
+    printed = run_fresh(
+        fresh,
+        "rnnbook",
+        "run",
+        "charlm",
+        "--steps",
+        "2",
+        "--hidden",
+        "8",
+        "--batch-size",
+        "2",
+        "--chunk-len",
+        "8",
+        "--eval-every",
+        "1",
+        "--sample-len",
+        "8",
+        "--no-progress",
+        "--out",
+        out,
+    )
     assert "validation bits per character" in printed
     result = json.loads((out / "result.json").read_text(encoding="utf-8"))
     assert [e["step"] for e in result["history"]["eval"]] == [1, 2]
@@ -195,8 +224,10 @@ def lab_notebooks():
 
 def test_every_downloaded_notebook_runs_in_the_new_environment(fresh, inspected):
     missing = [name for name, cached in inspected["cached"].items() if not cached]
-    assert not missing, (f"the site build's results of the labs {missing} are not in {cache.cache_dir()} for "
-                         "this source: rebuild the site (mkdocs build) and run the test again")
+    assert not missing, (
+        f"the site build's results of the labs {missing} are not in {cache.cache_dir()} for "
+        "this source: rebuild the site (mkdocs build) and run the test again"
+    )
     paths = []
     assert len(lab_notebooks()) >= 10, lab_notebooks()
     for downloaded in lab_notebooks():

@@ -34,8 +34,18 @@ def page(name, language):
 def render(text, language="it"):
     """Markdown as the site renders it (the extensions that matter here), tooltips appended."""
     md = markdown.Markdown(
-        extensions=["abbr", "admonition", "attr_list", "md_in_html", "tables", "toc", "pymdownx.arithmatex",
-                    "pymdownx.superfences", "pymdownx.details", glossary.TooltipsExtension()],
+        extensions=[
+            "abbr",
+            "admonition",
+            "attr_list",
+            "md_in_html",
+            "tables",
+            "toc",
+            "pymdownx.arithmatex",
+            "pymdownx.superfences",
+            "pymdownx.details",
+            glossary.TooltipsExtension(),
+        ],
         extension_configs={"pymdownx.arithmatex": {"generic": True}},
     )
     fake = SimpleNamespace(file=SimpleNamespace(src_uri="x.en.md" if language == "en" else "x.md"))

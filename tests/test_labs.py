@@ -26,6 +26,8 @@ EXPERIMENTS_OF = {"seq2seq": ["dates", "numbers"]}
 
 def experiments_of(name):
     return EXPERIMENTS_OF.get(name, [name])
+
+
 HEADER = """---
 jupyter:
   jupytext:
@@ -74,8 +76,9 @@ def test_torch_threads_restores_the_setting():
 
 
 def test_adding_lab_returns_plain_data_and_is_computed_once(own_cache):
-    kwargs = dict(seq_len=20, steps=(("rnn", 3), ("lstm", 4)), hidden=4, batch_size=4, eval_every=2,
-                  test_size=8, hs_steps=2)
+    kwargs = dict(
+        seq_len=20, steps=(("rnn", 3), ("lstm", 4)), hidden=4, batch_size=4, eval_every=2, test_size=8, hs_steps=2
+    )
     result = labs.adding_lab(**kwargs)
     assert result["baseline"] == pytest.approx(1 / 6)
     assert result["hs_baseline"] == pytest.approx(tasks.adding_baseline("hs", 20).mse)
@@ -91,11 +94,24 @@ def test_adding_lab_returns_plain_data_and_is_computed_once(own_cache):
 
 
 def test_scan_lab_times_both_libraries_and_trains_each_model(own_cache):
-    kwargs = dict(lengths=(8, 16), widths=(1, 2), repeat=1, seq_len=10, steps=(("mingru", 3), ("lstm", 2)),
-                  hidden=4, batch_size=4, eval_every=2, test_size=8)
+    kwargs = dict(
+        lengths=(8, 16),
+        widths=(1, 2),
+        repeat=1,
+        seq_len=10,
+        steps=(("mingru", 3), ("lstm", 2)),
+        hidden=4,
+        batch_size=4,
+        eval_every=2,
+        test_size=8,
+    )
     result = labs.scan_lab(**kwargs)
     assert [(r["backend"], r["T"], r["N"]) for r in result["timing"]][:4] == [
-        ("numpy", 8, 1), ("numpy", 8, 2), ("numpy", 16, 1), ("numpy", 16, 2)]
+        ("numpy", 8, 1),
+        ("numpy", 8, 2),
+        ("numpy", 16, 1),
+        ("numpy", 16, 2),
+    ]
     assert len(result["timing"]) == 8 and all(r["difference"] < 1e-5 for r in result["timing"])
     assert list(result["runs"]) == ["mingru", "lstm"] and result["baseline"] == pytest.approx(1 / 6)
     assert result["runs"]["mingru"]["final"]["step"] == 3 and result["runs"]["lstm"]["seconds"] > 0
@@ -104,8 +120,19 @@ def test_scan_lab_times_both_libraries_and_trains_each_model(own_cache):
 
 def test_ssm_lab_trains_each_model_on_copying_and_recall(own_cache):
     tiny = (("s6", 3), ("lti", 2), ("mlstm", 2), ("lstm", 2))
-    kwargs = dict(seq_len=6, n_copy=2, steps=tiny, recall_len=4, recall_steps=tiny, lengths=(6, 9),
-                  recall_lengths=(4, 5, 7), hidden=4, batch_size=4, eval_every=2, test_size=8)
+    kwargs = dict(
+        seq_len=6,
+        n_copy=2,
+        steps=tiny,
+        recall_len=4,
+        recall_steps=tiny,
+        lengths=(6, 9),
+        recall_lengths=(4, 5, 7),
+        hidden=4,
+        batch_size=4,
+        eval_every=2,
+        test_size=8,
+    )
     result = labs.ssm_lab(**kwargs)
     assert list(result["runs"]) == ["s6", "lti", "mlstm", "lstm"] and result["chance"] == pytest.approx(1 / 8)
     assert list(result["recall"]["runs"]) == ["s6", "lti", "mlstm", "lstm"]
@@ -113,8 +140,10 @@ def test_ssm_lab_trains_each_model_on_copying_and_recall(own_cache):
     assert result["runs"]["s6"]["final"]["step"] == 3 and result["recall"]["runs"]["s6"]["final"]["step"] == 3
     for runs, lengths in ((result["runs"], [6, 9]), (result["recall"]["runs"], [4, 5, 7])):
         assert all(0 <= r["final"]["token_accuracy"] <= 1 for r in runs.values())
-        assert all(r["by_length"]["seq_len"] == lengths and len(r["by_length"]["token_accuracy"]) == len(lengths)
-                   for r in runs.values())
+        assert all(
+            r["by_length"]["seq_len"] == lengths and len(r["by_length"]["token_accuracy"]) == len(lengths)
+            for r in runs.values()
+        )
     assert len(cached(own_cache, "ssm_lab")) == 1
 
 
@@ -122,13 +151,16 @@ def test_the_published_selective_copying_table_renders_beside_ours():
     run = {"final": {"step": 300, "token_accuracy": 0.625}}
     rows = labs.selective_copying_rows({"settings": {"seq_len": 32, "n_copy": 4}, "runs": {"s6": run, "lti": run}})
     assert len(rows) == len(labs.MAMBA_SELECTIVE_COPYING) + 2
-    table = labs.markdown_table(["source", "model", "arch.", "layer", "T", "copied", "steps", "accuracy"],
-                                [[*row[:-1], f"{row[-1]:.1%}"] for row in rows])
+    table = labs.markdown_table(
+        ["source", "model", "arch.", "layer", "T", "copied", "steps", "accuracy"],
+        [[*row[:-1], f"{row[-1]:.1%}"] for row in rows],
+    )
     lines = table.splitlines()
     assert len(lines) == 2 + len(rows) and all(line.count("|") == 9 for line in lines)
     published = [line for line in lines if line.startswith("| Gu & Dao (2023) |")]
     assert [line.rsplit("|", 2)[1].strip() for line in published] == [
-        f"{accuracy:.1f}%" for *_, accuracy in labs.MAMBA_SELECTIVE_COPYING]
+        f"{accuracy:.1f}%" for *_, accuracy in labs.MAMBA_SELECTIVE_COPYING
+    ]
     assert lines[-1] == "| lab | lti | None | LTI | 32 | 4 | 300 | 62.5% |"
 
 
@@ -139,9 +171,19 @@ def _tiny_docs(folder, words):
     return folder
 
 
-TINY_CHARLM = dict(numpy_steps=4, numpy_hidden=8, numpy_chunk=8, lstm_steps=3, lstm_hidden=8, lstm_chunk=8,
-                   batch_size=2, eval_every=2, primes=(("it", "la "), ("en", "the ")), temperatures=(0.5, 1.0),
-                   sample_len=12)
+TINY_CHARLM = dict(
+    numpy_steps=4,
+    numpy_hidden=8,
+    numpy_chunk=8,
+    lstm_steps=3,
+    lstm_hidden=8,
+    lstm_chunk=8,
+    batch_size=2,
+    eval_every=2,
+    primes=(("it", "la "), ("en", "the ")),
+    temperatures=(0.5, 1.0),
+    sample_len=12,
+)
 
 
 def test_charlm_lab_trains_both_models_and_depends_on_the_text(tmp_path, own_cache):
@@ -176,13 +218,14 @@ def _bigram_bits(codes, vocab_size):
 
 
 def test_numpy_char_rnn_learns_a_dependence_across_chunks():
-    """"a" and "b" alternate, each followed by four "-": what comes after "----" depends on
+    """ "a" and "b" alternate, each followed by four "-": what comes after "----" depends on
     the marker five symbols back, further than a chunk of 3 reaches. Without its state
     carried from chunk to chunk the model cannot beat the memoryless (bigram) limit."""
     codes = np.tile([0, 2, 2, 2, 2, 1, 2, 2, 2, 2], 200)
     train, valid = corpus.split(codes, 0.1)
-    _, _, history = labs.numpy_char_rnn(train, valid, 3, hidden=16, steps=300, batch_size=4, chunk_len=3,
-                                        lr=3e-2, eval_every=300)
+    _, _, history = labs.numpy_char_rnn(
+        train, valid, 3, hidden=16, steps=300, batch_size=4, chunk_len=3, lr=3e-2, eval_every=300
+    )
     limit = _bigram_bits(codes, 3)
     assert limit == pytest.approx(0.85, abs=0.01)
     assert history["eval"][-1]["valid_bpc"] < 0.5 * limit
@@ -200,8 +243,18 @@ def test_reber_lab_counts_successes_per_model():
 
 
 def test_seq2seq_lab_has_dates_and_numbers_with_and_without_attention(own_cache):
-    result = labs.seq2seq_lab(date_steps=2, date_hidden=4, number_steps=2, number_hidden=4, batch_size=4,
-                              max_digits=6, test_size=3, beam_size=2, examples=2, eval_every=1)
+    result = labs.seq2seq_lab(
+        date_steps=2,
+        date_hidden=4,
+        number_steps=2,
+        number_hidden=4,
+        batch_size=4,
+        max_digits=6,
+        test_size=3,
+        beam_size=2,
+        examples=2,
+        eval_every=1,
+    )
     assert set(result["numbers"]) == {"additive", "none"}
     assert result["numbers"]["none"]["settings"]["attention"] == "none"
     by_length = result["numbers"]["additive"]["by_length"]
@@ -212,8 +265,9 @@ def test_seq2seq_lab_has_dates_and_numbers_with_and_without_attention(own_cache)
 
 
 def test_sine_lab_has_one_and_multi_step_forecasts():
-    result = labs.sine_lab(models=("rnn", "gru"), horizon=3, seq_len=12, steps=2, hidden=4, batch_size=4,
-                           eval_every=1, test_size=4)
+    result = labs.sine_lab(
+        models=("rnn", "gru"), horizon=3, seq_len=12, steps=2, hidden=4, batch_size=4, eval_every=1, test_size=4
+    )
     assert set(result["one_step"]) == set(result["multi_step"]) == {"rnn", "gru"}
     example = result["one_step"]["gru"]["example"]
     assert len(example["observed"]) == 12 and len(example["rollout"]) == 12 - example["warmup"]
@@ -329,14 +383,22 @@ def test_precompute_computes_only_what_is_missing(monkeypatch):
 def test_precompute_checks_its_arguments():
     with pytest.raises(ValueError, match="processes"):
         labs.precompute([], processes=0)
-    with pytest.raises(ValueError,
-                       match="name: expected one of adding, charlm, reber, sine, langid, negation, seq2seq"):
+    with pytest.raises(
+        ValueError, match="name: expected one of adding, charlm, reber, sine, langid, negation, seq2seq"
+    ):
         labs.is_cached("copy")
 
 
-FAKE_RUN = {"settings": {}, "history": {"loss": [0.1], "eval": [{"step": 1, "test_mse": 0.1}]}, "metric": "",
-            "lines": {}, "summary": {"test MSE": "0.1"}, "passed": False,
-            "example": {}, "metrics": {"accuracy": 0.5, "solved_at_step": None}}
+FAKE_RUN = {
+    "settings": {},
+    "history": {"loss": [0.1], "eval": [{"step": 1, "test_mse": 0.1}]},
+    "metric": "",
+    "lines": {},
+    "summary": {"test MSE": "0.1"},
+    "passed": False,
+    "example": {},
+    "metrics": {"accuracy": 0.5, "solved_at_step": None},
+}
 
 
 @pytest.mark.parametrize("name", ["adding", "reber", "sine"])
@@ -371,15 +433,25 @@ def test_is_cached_knows_the_charlm_lab_once_a_notebook_computed_it(monkeypatch)
 
 def _adding_result(rnn=0.149, lstm=0.002, gru=0.002, hs=0.038):
     runs = {"rnn": rnn, "lstm": lstm, "gru": gru}
-    return {"baseline": 1 / 6, "runs": {m: {"final": {"test_mse": v}} for m, v in runs.items()},
-            "hs": {"final": {"test_mse": hs}}, "hs_baseline": 0.0392, "hs_stop": 0.01}
+    return {
+        "baseline": 1 / 6,
+        "runs": {m: {"final": {"test_mse": v}} for m, v in runs.items()},
+        "hs": {"final": {"test_mse": hs}},
+        "hs_baseline": 0.0392,
+        "hs_stop": 0.01,
+    }
 
 
-@pytest.mark.parametrize("contradiction, claim", [
-    (dict(rnn=0.05), "Elman network stays near"), (dict(rnn=0.2), "Elman network stays near"),
-    (dict(lstm=0.011), "gated networks go below 0.01"), (dict(gru=0.05), "gated networks go below 0.01"),
-    (dict(hs=0.005), "LSTM stays at the trivial error"),
-])
+@pytest.mark.parametrize(
+    "contradiction, claim",
+    [
+        (dict(rnn=0.05), "Elman network stays near"),
+        (dict(rnn=0.2), "Elman network stays near"),
+        (dict(lstm=0.011), "gated networks go below 0.01"),
+        (dict(gru=0.05), "gated networks go below 0.01"),
+        (dict(hs=0.005), "LSTM stays at the trivial error"),
+    ],
+)
 def test_adding_conclusions_are_checked(contradiction, claim):
     labs.check_adding(_adding_result())
     with pytest.raises(labs.ClaimError, match=claim):
@@ -389,14 +461,22 @@ def test_adding_conclusions_are_checked(contradiction, claim):
 def _charlm_result(numpy=3.1, lstm_it=2.6, lstm_en=2.5, unigram=4.9):
     def run(language, bpc):
         return {"language": language, "history": {"eval": [{"valid_bpc": bpc}]}}
-    return {"numpy": run("it", numpy), "lstm": {"it": run("it", lstm_it), "en": run("en", lstm_en)},
-            "data": {"it": {"unigram_bits": unigram}, "en": {"unigram_bits": unigram}}}
+
+    return {
+        "numpy": run("it", numpy),
+        "lstm": {"it": run("it", lstm_it), "en": run("en", lstm_en)},
+        "data": {"it": {"unigram_bits": unigram}, "en": {"unigram_bits": unigram}},
+    }
 
 
-@pytest.mark.parametrize("contradiction, claim", [
-    (dict(numpy=5.0, lstm_it=4.0), "numpy beats the unigram"), (dict(lstm_en=5.0), "lstm en beats the unigram"),
-    (dict(lstm_it=3.2), "LSTM goes further down"),
-])
+@pytest.mark.parametrize(
+    "contradiction, claim",
+    [
+        (dict(numpy=5.0, lstm_it=4.0), "numpy beats the unigram"),
+        (dict(lstm_en=5.0), "lstm en beats the unigram"),
+        (dict(lstm_it=3.2), "LSTM goes further down"),
+    ],
+)
 def test_charlm_conclusions_are_checked(contradiction, claim):
     labs.check_charlm(_charlm_result())
     with pytest.raises(labs.ClaimError, match=claim):
@@ -409,12 +489,15 @@ def _reber_result(rnn=(None, 10000, 12000, 9200, 10000), lstm=(6400, 10400, 6400
     return {"trials": trials, "success": success}
 
 
-@pytest.mark.parametrize("contradiction, claim", [
-    (dict(lstm=(6400, None, 6400, 5600, 9200)), "LSTM always succeeds"),
-    (dict(lstm=(16400, 20400, 16400, 15600, 19200), rnn=(30000,) * 5), "close to 8,440"),
-    (dict(rnn=(None, None, 12000, None, 10000)), "nearly always"),
-    (dict(rnn=(None, 5000, 6000, 5000, 5000)), "later than the LSTM"),
-])
+@pytest.mark.parametrize(
+    "contradiction, claim",
+    [
+        (dict(lstm=(6400, None, 6400, 5600, 9200)), "LSTM always succeeds"),
+        (dict(lstm=(16400, 20400, 16400, 15600, 19200), rnn=(30000,) * 5), "close to 8,440"),
+        (dict(rnn=(None, None, 12000, None, 10000)), "nearly always"),
+        (dict(rnn=(None, 5000, 6000, 5000, 5000)), "later than the LSTM"),
+    ],
+)
 def test_reber_conclusions_are_checked(contradiction, claim):
     labs.check_reber(_reber_result())
     with pytest.raises(labs.ClaimError, match=claim):
@@ -423,15 +506,22 @@ def test_reber_conclusions_are_checked(contradiction, claim):
 
 def _sine_result(one=(0.024, 0.017, 0.017), multi=(0.062, 0.051, 0.054)):
     def curves(values, persistence):
-        return {m: {"final": {"test_mse": v}, "lines": {"persistence": persistence}}
-                for m, v in zip(("rnn", "lstm", "gru"), values)}
+        return {
+            m: {"final": {"test_mse": v}, "lines": {"persistence": persistence}}
+            for m, v in zip(("rnn", "lstm", "gru"), values)
+        }
+
     return {"one_step": curves(one, 0.067), "multi_step": curves(multi, 0.86), "noise_floor": 0.01}
 
 
-@pytest.mark.parametrize("contradiction, claim", [
-    (dict(one=(0.04, 0.017, 0.017)), "beats persistence"), (dict(multi=(0.062, 0.009, 0.054)), "noise floor"),
-    (dict(multi=(0.3, 0.051, 0.054)), "Elman network stays close"),
-])
+@pytest.mark.parametrize(
+    "contradiction, claim",
+    [
+        (dict(one=(0.04, 0.017, 0.017)), "beats persistence"),
+        (dict(multi=(0.062, 0.009, 0.054)), "noise floor"),
+        (dict(multi=(0.3, 0.051, 0.054)), "Elman network stays close"),
+    ],
+)
 def test_sine_conclusions_are_checked(contradiction, claim):
     labs.check_sine(_sine_result())
     with pytest.raises(labs.ClaimError, match=claim):
@@ -446,16 +536,25 @@ def test_every_lab_page_checks_its_conclusions(name):
 
 def _langid_result(bag=0.93, uni=0.96, early=(0.8, 0.85)):
     def run(final, early_accuracy):
-        evals = [{"step": 25, "test_accuracy": 0.6}, {"step": 50, "test_accuracy": early_accuracy},
-                 {"step": 300, "test_accuracy": final}]
+        evals = [
+            {"step": 25, "test_accuracy": 0.6},
+            {"step": 50, "test_accuracy": early_accuracy},
+            {"step": 300, "test_accuracy": final},
+        ]
         return {"history": {"eval": evals}, "final": evals[-1]}
+
     return {"runs": {"bag": run(bag, early[0]), "uni": run(uni, early[1])}}
 
 
-@pytest.mark.parametrize("contradiction, claim", [
-    (dict(early=(0.6, 0.85)), "bag is far above chance"), (dict(early=(0.8, 0.55)), "uni is far above chance"),
-    (dict(uni=0.99, bag=0.9), "differ by little"), (dict(uni=0.86, bag=0.95), "differ by little"),
-])
+@pytest.mark.parametrize(
+    "contradiction, claim",
+    [
+        (dict(early=(0.6, 0.85)), "bag is far above chance"),
+        (dict(early=(0.8, 0.55)), "uni is far above chance"),
+        (dict(uni=0.99, bag=0.9), "differ by little"),
+        (dict(uni=0.86, bag=0.95), "differ by little"),
+    ],
+)
 def test_langid_conclusions_are_checked(contradiction, claim):
     labs.check_langid(_langid_result())
     with pytest.raises(labs.ClaimError, match=claim):
@@ -465,20 +564,26 @@ def test_langid_conclusions_are_checked(contradiction, claim):
 def _negation_result(classify=(0.55, 0.99, 0.99), tag=(0.58, 0.8, 0.99), first=(0.52, 0.99)):
     def runs(values, first_word=(None, None)):
         first_word = dict(zip(("uni", "bi"), first_word))
-        return {d: {"final": {"test_accuracy": v}, "accuracy_by_position": [first_word.get(d), 0.9]}
-                for d, v in zip(("bag", "uni", "bi"), values)}
+        return {
+            d: {"final": {"test_accuracy": v}, "accuracy_by_position": [first_word.get(d), 0.9]}
+            for d, v in zip(("bag", "uni", "bi"), values)
+        }
+
     return {"runs": {"classify": runs(classify), "tag": runs(tag, first)}}
 
 
-@pytest.mark.parametrize("contradiction, claim", [
-    (dict(classify=(0.8, 0.99, 0.99)), "bag of words stays near chance, classify"),
-    (dict(tag=(0.75, 0.8, 0.99)), "bag of words stays near chance, tag"),
-    (dict(classify=(0.55, 0.7, 0.99)), "one direction is enough"),
-    (dict(classify=(0.55, 0.99, 0.8)), "two do the same"),
-    (dict(tag=(0.58, 0.99, 0.98)), "two directions beat one"),
-    (dict(first=(0.9, 0.99)), "first word one direction can only guess"),
-    (dict(first=(0.52, 0.6)), "two label it well"),
-])
+@pytest.mark.parametrize(
+    "contradiction, claim",
+    [
+        (dict(classify=(0.8, 0.99, 0.99)), "bag of words stays near chance, classify"),
+        (dict(tag=(0.75, 0.8, 0.99)), "bag of words stays near chance, tag"),
+        (dict(classify=(0.55, 0.7, 0.99)), "one direction is enough"),
+        (dict(classify=(0.55, 0.99, 0.8)), "two do the same"),
+        (dict(tag=(0.58, 0.99, 0.98)), "two directions beat one"),
+        (dict(first=(0.9, 0.99)), "first word one direction can only guess"),
+        (dict(first=(0.52, 0.6)), "two label it well"),
+    ],
+)
 def test_negation_conclusions_are_checked(contradiction, claim):
     labs.check_negation(_negation_result())
     with pytest.raises(labs.ClaimError, match=claim):
@@ -490,20 +595,29 @@ def _seq2seq_result(greedy=0.98, disagreements=3, additive=(0.95, 0.9), none=(0.
 
     def numbers(short, long):
         by_length = [short if d <= 9 else long if d >= 20 else (short + long) / 2 for d in digits]
-        return {"metrics": {"exact_match": float(np.mean(by_length))},
-                "by_length": {"digits": digits, "exact_match": by_length}}
-    return {"settings": {"test_size": 300},
-            "dates": {"metrics": {"greedy": greedy, "beam": greedy}, "disagreements": [{}] * disagreements},
-            "numbers": {"additive": numbers(*additive), "none": numbers(*none)}}
+        return {
+            "metrics": {"exact_match": float(np.mean(by_length))},
+            "by_length": {"digits": digits, "exact_match": by_length},
+        }
+
+    return {
+        "settings": {"test_size": 300},
+        "dates": {"metrics": {"greedy": greedy, "beam": greedy}, "disagreements": [{}] * disagreements},
+        "numbers": {"additive": numbers(*additive), "none": numbers(*none)},
+    }
 
 
-@pytest.mark.parametrize("contradiction, claim", [
-    (dict(greedy=0.6), "learns to rewrite the dates"), (dict(disagreements=40), "almost always agree"),
-    (dict(additive=(0.4, 0.3), none=(0.9, 0.4)), "attention beats no attention"),
-    (dict(additive=(1.0, 0.04)), "attention beats no attention on the longest"),
-    (dict(none=(0.2, 0.15)), "collapses with length"),
-    (dict(additive=(1.0, 0.2), none=(0.3, 0.05)), "length matters much less"),
-])
+@pytest.mark.parametrize(
+    "contradiction, claim",
+    [
+        (dict(greedy=0.6), "learns to rewrite the dates"),
+        (dict(disagreements=40), "almost always agree"),
+        (dict(additive=(0.4, 0.3), none=(0.9, 0.4)), "attention beats no attention"),
+        (dict(additive=(1.0, 0.04)), "attention beats no attention on the longest"),
+        (dict(none=(0.2, 0.15)), "collapses with length"),
+        (dict(additive=(1.0, 0.2), none=(0.3, 0.05)), "length matters much less"),
+    ],
+)
 def test_seq2seq_conclusions_are_checked(contradiction, claim):
     labs.check_seq2seq(_seq2seq_result())
     with pytest.raises(labs.ClaimError, match=claim):
@@ -511,54 +625,86 @@ def test_seq2seq_conclusions_are_checked(contradiction, claim):
 
 
 def _scan_result(single=20.0, wide=0.7, mingru=0.002, lstm=0.16, seconds=(20.0, 8.0)):
-    timing = [{"backend": backend, "T": T, "N": N, "loop_s": 1.0, "scan_s": 1.0}
-              for backend in ("numpy", "torch") for T in (128, 2048, 8192) for N in (1, 64, 1024)]
+    timing = [
+        {"backend": backend, "T": T, "N": N, "loop_s": 1.0, "scan_s": 1.0}
+        for backend in ("numpy", "torch")
+        for T in (128, 2048, 8192)
+        for N in (1, 64, 1024)
+    ]
     for row in timing:
         if row["backend"] == "numpy" and (row["T"], row["N"]) in ((8192, 1), (2048, 1024)):
             row["scan_s"] = 1.0 / (single if row["N"] == 1 else wide)
-    runs = {m: {"final": {"step": 250, "test_mse": v}, "seconds": s}
-            for m, v, s in (("mingru", mingru, seconds[0]), ("lstm", lstm, seconds[1]))}
-    return {"settings": {"lengths": [128, 2048, 8192], "widths": [1, 64, 1024]}, "timing": timing,
-            "baseline": 1 / 6, "runs": runs}
+    runs = {
+        m: {"final": {"step": 250, "test_mse": v}, "seconds": s}
+        for m, v, s in (("mingru", mingru, seconds[0]), ("lstm", lstm, seconds[1]))
+    }
+    return {
+        "settings": {"lengths": [128, 2048, 8192], "widths": [1, 64, 1024]},
+        "timing": timing,
+        "baseline": 1 / 6,
+        "runs": runs,
+    }
 
 
-@pytest.mark.parametrize("contradiction, claim", [
-    (dict(single=1.5), "numpy scan wins by far"), (dict(wide=1.2), "numpy scan falls behind"),
-    (dict(mingru=0.02), "minGRU goes below 0.01"), (dict(lstm=0.05), "LSTM stays near the trivial error"),
-    (dict(seconds=(5.0, 8.0)), "each step of the minGRU costs more"),
-])
+@pytest.mark.parametrize(
+    "contradiction, claim",
+    [
+        (dict(single=1.5), "numpy scan wins by far"),
+        (dict(wide=1.2), "numpy scan falls behind"),
+        (dict(mingru=0.02), "minGRU goes below 0.01"),
+        (dict(lstm=0.05), "LSTM stays near the trivial error"),
+        (dict(seconds=(5.0, 8.0)), "each step of the minGRU costs more"),
+    ],
+)
 def test_scan_conclusions_are_checked(contradiction, claim):
     labs.check_scan(_scan_result())
     with pytest.raises(labs.ClaimError, match=claim):
         labs.check_scan(_scan_result(**contradiction))
 
 
-def _ssm_result(s6=0.72, lti=0.42, mlstm=0.82, lstm=0.13, blind=0.41, line=0.48, lti_longest=0.16, s6_longest=0.59,
-                recall=(0.97, 0.49, 0.89, 0.5), recall_longest=(0.88, 0.54, 0.9, 0.48)):
+def _ssm_result(
+    s6=0.72,
+    lti=0.42,
+    mlstm=0.82,
+    lstm=0.13,
+    blind=0.41,
+    line=0.48,
+    lti_longest=0.16,
+    s6_longest=0.59,
+    recall=(0.97, 0.49, 0.89, 0.5),
+    recall_longest=(0.88, 0.54, 0.9, 0.48),
+):
     names = ("s6", "lti", "mlstm", "lstm")
     lines = {"best guess blind to order": blind, "pass line": line}  # what run_ssm draws, the same for every model
-    runs = {m: {"final": {"step": 300, "token_accuracy": v}, "lines": lines,
-                "by_length": {"token_accuracy": [v, longest]}}
-            for m, v, longest in zip(names, (s6, lti, mlstm, lstm), (s6_longest, lti_longest, 0.77, 0.12))}
-    recall_runs = {m: {"final": {"step": 500, "token_accuracy": v}, "by_length": {"token_accuracy": [v, longest]}}
-                   for m, v, longest in zip(names, recall, recall_longest)}
+    runs = {
+        m: {"final": {"step": 300, "token_accuracy": v}, "lines": lines, "by_length": {"token_accuracy": [v, longest]}}
+        for m, v, longest in zip(names, (s6, lti, mlstm, lstm), (s6_longest, lti_longest, 0.77, 0.12))
+    }
+    recall_runs = {
+        m: {"final": {"step": 500, "token_accuracy": v}, "by_length": {"token_accuracy": [v, longest]}}
+        for m, v, longest in zip(names, recall, recall_longest)
+    }
     return {"chance": 1 / 8, "runs": runs, "recall": {"chance": 1 / 4, "seen": 1 / 2, "runs": recall_runs}}
 
 
-@pytest.mark.parametrize("contradiction, claim", [
-    (dict(lti=0.2, s6=0.9, mlstm=0.9, lti_longest=0.1), "time-invariant SSM learns something"),
-    (dict(lti=0.5, lti_longest=0.3), "about what the best guess blind to order gets, below the pass line"),
-    (dict(blind=0.6, line=0.67), "about what the best guess blind to order gets"),
-    (dict(s6=0.5), "selective SSM stays visibly above"),
-    (dict(lti=0.7, blind=0.7, line=0.77), "selective SSM stays visibly above"),
-    (dict(mlstm=0.45), "mLSTM gets there too"), (dict(lstm=0.4), "LSTM stays near chance"),
-    (dict(lti_longest=0.5), "time-invariant SSM falls at the longest length"),
-    (dict(s6_longest=0.25), "at the longest length the selective SSM and the mLSTM stay visibly above"),
-    (dict(recall=(0.6, 0.49, 0.89, 0.5)), "on recall s6 goes visibly above"),
-    (dict(recall_longest=(0.88, 0.54, 0.55, 0.48)), "on recall mlstm goes visibly above"),
-    (dict(recall=(0.97, 0.7, 0.89, 0.5)), "time-invariant SSM and the LSTM stay near"),
-    (dict(recall=(0.97, 0.49, 0.89, 0.3)), "time-invariant SSM and the LSTM stay near"),
-])
+@pytest.mark.parametrize(
+    "contradiction, claim",
+    [
+        (dict(lti=0.2, s6=0.9, mlstm=0.9, lti_longest=0.1), "time-invariant SSM learns something"),
+        (dict(lti=0.5, lti_longest=0.3), "about what the best guess blind to order gets, below the pass line"),
+        (dict(blind=0.6, line=0.67), "about what the best guess blind to order gets"),
+        (dict(s6=0.5), "selective SSM stays visibly above"),
+        (dict(lti=0.7, blind=0.7, line=0.77), "selective SSM stays visibly above"),
+        (dict(mlstm=0.45), "mLSTM gets there too"),
+        (dict(lstm=0.4), "LSTM stays near chance"),
+        (dict(lti_longest=0.5), "time-invariant SSM falls at the longest length"),
+        (dict(s6_longest=0.25), "at the longest length the selective SSM and the mLSTM stay visibly above"),
+        (dict(recall=(0.6, 0.49, 0.89, 0.5)), "on recall s6 goes visibly above"),
+        (dict(recall_longest=(0.88, 0.54, 0.55, 0.48)), "on recall mlstm goes visibly above"),
+        (dict(recall=(0.97, 0.7, 0.89, 0.5)), "time-invariant SSM and the LSTM stay near"),
+        (dict(recall=(0.97, 0.49, 0.89, 0.3)), "time-invariant SSM and the LSTM stay near"),
+    ],
+)
 def test_ssm_conclusions_are_checked(contradiction, claim):
     labs.check_ssm(_ssm_result())
     with pytest.raises(labs.ClaimError, match=claim):

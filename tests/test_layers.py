@@ -129,11 +129,11 @@ def test_backward_passes_pass_a_finite_difference_check():
     values = rng.standard_normal((2, 2, 4))
 
     for loss, target in [(softmax_cross_entropy, targets), (mse, values)]:
+
         def f():
             return loss(linear_forward(hs, params)[0], target)[0]
 
         ys, cache = linear_forward(hs, params)
         grads, dhs = linear_backward(loss(ys, target)[1], cache)
-        error = check_gradient(f, {"W": params.W, "b": params.b, "hs": hs},
-                               {"W": grads.W, "b": grads.b, "hs": dhs})
+        error = check_gradient(f, {"W": params.W, "b": params.b, "hs": hs}, {"W": grads.W, "b": grads.b, "hs": dhs})
         assert error < 1e-7

@@ -49,7 +49,9 @@ x = 2 + 2
 ```
 """
 
-NOTEBOOK = HEADER + """
+NOTEBOOK = (
+    HEADER
+    + """
 # {title}
 
 ```python
@@ -57,6 +59,7 @@ value = {cell}
 value
 ```
 """
+)
 
 pytestmark = pytest.mark.slow
 
@@ -158,10 +161,13 @@ def test_failing_code_block_fails_the_tests(tmp_path):
     assert "1 failed" in result.stdout and "Expected:\n    4\nGot:\n    5" in result.stdout
 
 
-@pytest.mark.parametrize("old, new, message", [
-    ("\\tanh(a_t)", "\\frac{a_t}", "cannot render the formula"),  # a formula KaTeX cannot render
-    ("rnnbook:activations", "rnnbook:nope", "figure 'nope' failed"),  # an unknown figure
-])
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        ("\\tanh(a_t)", "\\frac{a_t}", "cannot render the formula"),  # a formula KaTeX cannot render
+        ("rnnbook:activations", "rnnbook:nope", "figure 'nope' failed"),  # an unknown figure
+    ],
+)
 def test_a_broken_formula_or_figure_fails_the_build(tmp_path, old, new, message):
     book = make_book(tmp_path)
     replace_in_pages(book, old, new)
@@ -208,8 +214,17 @@ def copy_test(book):
     (book / "tests").mkdir(exist_ok=True)
     shutil.copy(ROOT / "tests" / "test_copied_pages.py", book / "tests")
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_copied_pages.py",
-         "-k", "runs_as_copied"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_copied_pages.py",
+            "-k",
+            "runs_as_copied",
+        ],
         capture_output=True,
         text=True,
         cwd=book,
@@ -245,8 +260,10 @@ def test_dialog_without_a_name_fails_the_accessibility_check():
         pytest.skip("Chromium not found: apt-get install -y chromium")
     from playwright.sync_api import sync_playwright
 
-    page = ('<!doctype html><html lang="en"><title>t</title><main><h1>t</h1>'
-            '<div role="dialog"{}><input aria-label="q"></div></main></html>')
+    page = (
+        '<!doctype html><html lang="en"><title>t</title><main><h1>t</h1>'
+        '<div role="dialog"{}><input aria-label="q"></div></main></html>'
+    )
     _, options = browser_suite.axe_arguments("")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=browser_suite.CHROMIUM, args=browser_suite.CHROMIUM_FLAGS)
@@ -266,14 +283,17 @@ def test_twins_with_different_formulas_fail_parity_and_build(tmp_path):
     book = make_book(tmp_path)
     replace_in_pages(book, "\\le \\prod", "\\ge \\prod", names=["index.en.md"])
     assert [p.split(":")[0] for p in parity.differences(book / "docs")] == [
-        "index.md and index.en.md differ in equations"]
+        "index.md and index.en.md differ in equations"
+    ]
     result = build(book)
     assert result.returncode != 0
     assert "index.md and index.en.md differ in equations" in result.stderr
 
 
 # A cell whose output differs at every run: the page shows whether the notebook ran again.
-CLOCK_NOTEBOOK = HEADER + """
+CLOCK_NOTEBOOK = (
+    HEADER
+    + """
 # Notebook
 
 ```python
@@ -284,6 +304,7 @@ import rnnbook.masking
 time.time_ns()
 ```
 """
+)
 CLOCK = re.compile(r"\b\d{19}\b")
 
 
@@ -297,8 +318,10 @@ def test_cached_pages_change_with_what_they_depend_on(tmp_path):
     def built():
         result = build(book)
         assert result.returncode == 0, result.stderr[-3000:]
-        pages = {page: (book / "site" / page / "index.html").read_text(encoding="utf-8")
-                 for page in ("", "labs/lab/", "en/labs/lab/")}
+        pages = {
+            page: (book / "site" / page / "index.html").read_text(encoding="utf-8")
+            for page in ("", "labs/lab/", "en/labs/lab/")
+        }
         index = (book / "site" / "search" / "search_index.json").read_text(encoding="utf-8")
         return CLOCK.findall(pages["labs/lab/"]), CLOCK.findall(pages["en/labs/lab/"]), pages[""], index
 

@@ -124,8 +124,11 @@ def test_float32():
 @pytest.mark.parametrize(
     "change, error, message",
     [
-        (lambda p, xs, h0: (xs[:, :, :2], h0, p), ValueError,
-         r"xs: expected shape \(T, B, D\) = \(7, 2, 3\), got \(7, 2, 2\)"),
+        (
+            lambda p, xs, h0: (xs[:, :, :2], h0, p),
+            ValueError,
+            r"xs: expected shape \(T, B, D\) = \(7, 2, 3\), got \(7, 2, 2\)",
+        ),
         (lambda p, xs, h0: (xs, h0[:, :3], p), ValueError, r"h0: expected shape \(B, H\) = \(2, 4\)"),
         (lambda p, xs, h0: (xs.astype(np.float32), h0, p), TypeError, r"dtype mismatch"),
         (lambda p, xs, h0: (xs * np.nan, h0, p), ValueError, r"xs: expected finite values"),

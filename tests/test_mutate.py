@@ -28,8 +28,26 @@ def test_mutant_names_are_unique_and_cover_the_modules_that_matter():
     names = [m.name for m in mutate.MUTANTS]
     assert len(names) == len(set(names))
     covered = {m.path for m in mutate.MUTANTS}
-    for module in ("rnn", "lstm", "gru", "bptt", "optim", "layers", "tasks", "vanishing", "labs", "cache", "deep",
-                   "masking", "attention", "decoding", "scan", "mingru", "lru", "linear_attention"):
+    for module in (
+        "rnn",
+        "lstm",
+        "gru",
+        "bptt",
+        "optim",
+        "layers",
+        "tasks",
+        "vanishing",
+        "labs",
+        "cache",
+        "deep",
+        "masking",
+        "attention",
+        "decoding",
+        "scan",
+        "mingru",
+        "lru",
+        "linear_attention",
+    ):
         assert f"rnnbook/{module}.py" in covered, module
     assert "hooks/parity.py" in covered and any(p.startswith("rnnbook/figures/") for p in covered)
     assert any("train" in p for p in covered)

@@ -24,15 +24,15 @@ def run_both(make_numpy, make_torch, steps=4):
 
 
 def test_sgd_momentum_matches_torch():
-    ours, ref = run_both(lambda p: SGD(p, lr=0.1, momentum=0.9),
-                         lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9))
+    ours, ref = run_both(lambda p: SGD(p, lr=0.1, momentum=0.9), lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9))
     for a, b in zip(ours, ref):
         np.testing.assert_allclose(a, b.detach().numpy(), rtol=1e-12)
 
 
 def test_adam_matches_torch():
-    ours, ref = run_both(lambda p: Adam(p, lr=0.01, betas=(0.8, 0.99)),
-                         lambda p: torch.optim.Adam(p, lr=0.01, betas=(0.8, 0.99)))
+    ours, ref = run_both(
+        lambda p: Adam(p, lr=0.01, betas=(0.8, 0.99)), lambda p: torch.optim.Adam(p, lr=0.01, betas=(0.8, 0.99))
+    )
     for a, b in zip(ours, ref):
         np.testing.assert_allclose(a, b.detach().numpy(), rtol=1e-12)
 

@@ -17,8 +17,8 @@ def test_every_page_has_its_twin_with_the_same_skeleton():
 
 def test_skeleton_ignores_hashes_inside_code_and_counts_what_matters():
     text = (
-        "# Title\n\n## A\n\n```python\n# not a heading\n--8<-- \"rnnbook/rnn.py:step\"\n```\n\n"
-        "$$\nx =  \\text{se } 0{,}5\n  + y\n$$\n\n![c](rnnbook:activations)\n\n??? success \"Soluzione\"\n    text\n"
+        '# Title\n\n## A\n\n```python\n# not a heading\n--8<-- "rnnbook/rnn.py:step"\n```\n\n'
+        '$$\nx =  \\text{se } 0{,}5\n  + y\n$$\n\n![c](rnnbook:activations)\n\n??? success "Soluzione"\n    text\n'
     )
     found = parity.skeleton(text)
     assert found["headings"] == [1, 2]
@@ -87,9 +87,16 @@ $$
     ```
 """
 
-ENGLISH = (ITALIAN.replace("Titolo", "Title").replace("Sezione", "Section").replace("Testo con", "Text with")
-           .replace("per ogni", "for every").replace("Didascalia", "Caption").replace("Schema", "Diagram")
-           .replace('"Nota"', '"Note"').replace("Testo.", "Text."))
+ENGLISH = (
+    ITALIAN.replace("Titolo", "Title")
+    .replace("Sezione", "Section")
+    .replace("Testo con", "Text with")
+    .replace("per ogni", "for every")
+    .replace("Didascalia", "Caption")
+    .replace("Schema", "Diagram")
+    .replace('"Nota"', '"Note"')
+    .replace("Testo.", "Text.")
+)
 
 # One change per compared part: the English twin differs from the Italian page only there.
 BREAKS = {

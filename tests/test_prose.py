@@ -82,9 +82,7 @@ REFERENCE_WORDS = (
 )
 NUMBER = r"\d+(?:[.,]\d+)*(?:[ \u00a0\u202f]\d{3})*"
 DIGITS = re.compile(rf"(?<![\w.,&\\/#-]){NUMBER}(?![\w])")
-REFERENCE = re.compile(
-    rf"(?:{REFERENCE_WORDS})\s*{NUMBER}(?:\s*(?:,|e|and|–|-|;)\s*(?:§\s*)?{NUMBER})*", re.I
-)
+REFERENCE = re.compile(rf"(?:{REFERENCE_WORDS})\s*{NUMBER}(?:\s*(?:,|e|and|–|-|;)\s*(?:§\s*)?{NUMBER})*", re.I)
 UNITS = r"\s+(?:passi|steps|sequenze|sequences|secondi|seconds|unità|units|caratteri|characters|parametri|parameters)\b"
 YEAR = re.compile(rf"(?<!\d)(?:19|20)\d\d(?!\d)(?!{UNITS})")
 NUMBER_WORDS = (
@@ -120,8 +118,12 @@ def prose(text: str, notation: bool = False) -> str:
         heading = HEADING.match(line)
         keep = True
         if fence:
-            if (match and match.group(2)[0] == fence[0] and len(match.group(2)) >= len(fence)
-                    and stripped == match.group(2)):
+            if (
+                match
+                and match.group(2)[0] == fence[0]
+                and len(match.group(2)) >= len(fence)
+                and stripped == match.group(2)
+            ):
                 fence = None
             keep = False
         elif match:
@@ -133,8 +135,12 @@ def prose(text: str, notation: bool = False) -> str:
         elif heading:
             level = len(heading.group(1))
             works = level if heading.group(2) in LISTS_OF_WORKS else (None if works and level <= works else works)
-        if (works or stripped.startswith(("*[", ":::", "<!--")) or "--8<--" in line
-                or (notation and stripped.startswith("|"))):
+        if (
+            works
+            or stripped.startswith(("*[", ":::", "<!--"))
+            or "--8<--" in line
+            or (notation and stripped.startswith("|"))
+        ):
             keep = False
         out.append(line if keep else " " * len(line))
     return _blank(INLINE, "\n".join(out))
@@ -182,10 +188,9 @@ def _spans(pattern, line):
 @pytest.mark.parametrize("path", pages(), ids=lambda path: str(path.relative_to(DOCS)))
 def test_no_number_is_typed_into_the_prose(path):
     found = typed_numbers(path.read_text(encoding="utf-8"), notation=glossary.stem(path.name) == "notation")
-    assert not found, (f"{path.name}: numbers typed into the prose (print them from code, write maths as $...$, "
-                       "or drop them):\n") + "\n".join(
-        f"  line {line}: {number!r} in: {text}" for line, number, text in found
-    )
+    assert not found, (
+        f"{path.name}: numbers typed into the prose (print them from code, write maths as $...$, or drop them):\n"
+    ) + "\n".join(f"  line {line}: {number!r} in: {text}" for line, number, text in found)
 
 
 def test_the_number_finder_sees_prose_and_only_prose():

@@ -24,8 +24,11 @@ WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 
 def check_jsonschema(schema, *paths):
     """check-jsonschema with one of its vendored schemas (no network)."""
-    return subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, *map(str, paths)],
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, *map(str, paths)],
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_workflows_pass_the_github_workflow_schema():
@@ -85,13 +88,19 @@ def lab_page(url="labs/charlm/", src_uri="labs/charlm.md"):
     return SimpleNamespace(url=url, file=SimpleNamespace(src_uri=src_uri))
 
 
-@pytest.mark.parametrize("repo_url, colab", [
-    (None, None),
-    ("", None),
-    ("https://gitlab.com/someone/book", None),  # Colab opens notebooks from GitHub only
-    ("https://github.com/someone/book/", "https://colab.research.google.com/github/someone/book/blob/gh-pages/"),
-    ("https://github.com/some-one/my.book.git", "https://colab.research.google.com/github/some-one/my.book/blob/gh-pages/"),
-])
+@pytest.mark.parametrize(
+    "repo_url, colab",
+    [
+        (None, None),
+        ("", None),
+        ("https://gitlab.com/someone/book", None),  # Colab opens notebooks from GitHub only
+        ("https://github.com/someone/book/", "https://colab.research.google.com/github/someone/book/blob/gh-pages/"),
+        (
+            "https://github.com/some-one/my.book.git",
+            "https://colab.research.google.com/github/some-one/my.book/blob/gh-pages/",
+        ),
+    ],
+)
 def test_colab_url_comes_from_repo_url(repo_url, colab):
     config = {"repo_url": repo_url}
     assert notebooks.colab_url(config, lab_page()) == (colab and colab + "labs/charlm/charlm.ipynb")
@@ -125,7 +134,9 @@ def test_a_build_with_repo_url_and_site_url_links_to_them(tmp_path, monkeypatch)
         html = (site / prefix / "labs" / "lab" / "index.html").read_text(encoding="utf-8")
         links = re.search(r'<p class="rnnbook-notebook-links">(.*?)</p>', html)[1]
         assert re.findall(r'href="([^"]+)"', links) == [
-            "lab.ipynb", f"https://colab.research.google.com/github/someone/book/blob/gh-pages/{prefix}labs/lab/lab.ipynb"]
+            "lab.ipynb",
+            f"https://colab.research.google.com/github/someone/book/blob/gh-pages/{prefix}labs/lab/lab.ipynb",
+        ]
         assert 'href="https://github.com/someone/book" title=' in html  # the header's repository link
         assert 'data-md-component="source"' not in html  # nothing fetched from GitHub's API
         notebook = nbformat.read(site / prefix / "labs" / "lab" / "lab.ipynb", as_version=4)

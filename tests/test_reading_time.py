@@ -70,7 +70,8 @@ def test_the_objectives_are_the_list_at_the_top_of_the_chapter(tmp_path):
     assert objectives.objectives(CHAPTER) == ["scrivere una ricorrenza", "spiegare perché il gradiente svanisce"]
     row = "| Capitolo | <!-- objectives: ch --> |"
     assert objectives.fill(row, "it", tmp_path) == (
-        "| Capitolo | scrivere una ricorrenza; spiegare perché il gradiente svanisce |")
+        "| Capitolo | scrivere una ricorrenza; spiegare perché il gradiente svanisce |"
+    )
 
 
 def test_a_chapter_without_objectives_fails(tmp_path):
@@ -94,7 +95,7 @@ def test_every_chapter_opens_with_its_objectives_and_its_own_computed_reading_ti
     top = objectives.ADMONITION.search(text)
     assert top and text[: top.start()].count("\n\n") <= 2, f"{page.name}: no objectives under the title"
     assert len(objectives.objectives(text)) >= 3
-    title = text[top.start(): text.index("\n", top.start())]
+    title = text[top.start() : text.index("\n", top.start())]
     assert re.findall(r"<!-- reading-time: ([\w-]+) -->", title) == [name], f"{page.name}: {title}"
     shown = reading_time.fill(title, "en" if suffix else "it")
     assert f" {reading_time.reading_minutes(page)} min " in shown, shown

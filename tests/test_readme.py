@@ -49,16 +49,28 @@ def test_the_example_commands_are_the_ones_tested_here():
 
 
 def test_rnnbook_list_runs_as_written():
-    done = subprocess.run([sys.executable, "-m", "rnnbook", *commands()[0]], capture_output=True, text=True,
-                          cwd=ROOT)
+    done = subprocess.run([sys.executable, "-m", "rnnbook", *commands()[0]], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert "adding" in done.stdout
 
 
 def test_rnnbook_run_adding_runs_with_tiny_settings(tmp_path, capsys):
     """The README's command, with the later options making it tiny (argparse keeps the last)."""
-    argv = commands()[1] + ["--seq-len", "10", "--steps", "2", "--eval-every", "1", "--batch-size", "4",
-                            "--test-size", "8", "--no-progress", "--out", str(tmp_path)]
+    argv = commands()[1] + [
+        "--seq-len",
+        "10",
+        "--steps",
+        "2",
+        "--eval-every",
+        "1",
+        "--batch-size",
+        "4",
+        "--test-size",
+        "8",
+        "--no-progress",
+        "--out",
+        str(tmp_path),
+    ]
     assert main(argv) == 0
     assert "Adding problem (modern form), LSTM, T = 10" in capsys.readouterr().out
     assert (tmp_path / "result.json").exists()
@@ -97,6 +109,7 @@ def test_strict_mode_follows_the_environment(variable):
     code = "import conftest; print(conftest.STRICT)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env)
     assert done.stdout.strip() == "True", done.stderr
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                          env={"PATH": "/usr/bin:/bin"})
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env={"PATH": "/usr/bin:/bin"}
+    )
     assert done.stdout.strip() == "False", done.stderr

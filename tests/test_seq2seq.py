@@ -58,8 +58,10 @@ def test_masked_loss_is_the_mean_over_real_tokens():
     """The batch loss is the token-weighted mean of each example's own loss."""
     params, (src, n, tgt, m) = small_problem(4)
     loss, _ = seq2seq.loss_and_grads(params, src, n, tgt, m)
-    per_example = [seq2seq.loss_and_grads(params, src[: n[b], b : b + 1], n[b : b + 1],
-                                          tgt[: m[b], b : b + 1], m[b : b + 1])[0] for b in range(len(n))]
+    per_example = [
+        seq2seq.loss_and_grads(params, src[: n[b], b : b + 1], n[b : b + 1], tgt[: m[b], b : b + 1], m[b : b + 1])[0]
+        for b in range(len(n))
+    ]
     assert loss == pytest.approx(np.dot(per_example, m) / m.sum(), rel=1e-12)
 
 

@@ -17,8 +17,11 @@ def test_dates_match_their_iso_form():
     for source, iso in data.date_pairs(500, 0):
         date = datetime.date.fromisoformat(iso)
         assert 1950 <= date.year <= 2049
-        assert any(source == data.format_date(date, lang, style)
-                   for lang in data.DATE_FORMATS for style in range(len(data.DATE_FORMATS[lang])))
+        assert any(
+            source == data.format_date(date, lang, style)
+            for lang in data.DATE_FORMATS
+            for style in range(len(data.DATE_FORMATS[lang]))
+        )
     for (lang, style), pattern in STRPTIME.items():
         for day in (datetime.date(1969, 1, 1), datetime.date(2026, 12, 6), datetime.date(2049, 2, 28)):
             text = data.format_date(day, lang, style)
@@ -28,8 +31,19 @@ def test_dates_match_their_iso_form():
 def test_weekdays_and_ordinals():
     assert data.format_date(datetime.date(2026, 12, 6), "it", 4) == "domenica 6 dicembre 2026"
     assert data.format_date(datetime.date(2026, 12, 6), "en", 4) == "Sunday, December 6th 2026"
-    assert [data._ordinal(d) for d in (1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 31)] == \
-        ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "31st"]
+    assert [data._ordinal(d) for d in (1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 31)] == [
+        "1st",
+        "2nd",
+        "3rd",
+        "4th",
+        "11th",
+        "12th",
+        "13th",
+        "21st",
+        "22nd",
+        "23rd",
+        "31st",
+    ]
 
 
 @pytest.mark.parametrize("language", ["it", "en"])
@@ -47,7 +61,7 @@ def test_vocab_and_padding_round_trip():
     assert src.shape == (n.max(), 50) and tgt.shape == (11, 50) and np.all(m == 11)
     for b, (source, iso) in enumerate(pairs):
         assert src_vocab.decode(src[:, b]) == source and tgt_vocab.decode(tgt[:, b]) == iso
-        assert np.all(src[n[b]:, b] == data.PAD)
+        assert np.all(src[n[b] :, b] == data.PAD)
 
 
 def test_clear_errors():

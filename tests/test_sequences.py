@@ -51,8 +51,9 @@ def test_pad_batch():
     ids, lengths = sequence_tasks.pad_batch([[1], [2, 3, 4], [5, 6]])
     assert ids.shape == (3, 3) and lengths.tolist() == [1, 3, 2]
     assert ids[:, 0].tolist() == [1, 0, 0] and ids[:, 2].tolist() == [5, 6, 0]
-    with pytest.raises(ValueError,
-                       match=r"sequences: expected at least one sequence, each of length >= 1, got lengths \[1, 0\]"):
+    with pytest.raises(
+        ValueError, match=r"sequences: expected at least one sequence, each of length >= 1, got lengths \[1, 0\]"
+    ):
         sequence_tasks.pad_batch([[1], []])
 
 
@@ -143,19 +144,23 @@ def test_model_errors():
     model = RecurrentClassifier(9, 2)
     with pytest.raises(ValueError, match=r"ids: expected an int64 tensor \(T, B\), got torch.float32 \(2, 3\)"):
         model(torch.zeros(2, 3))
-    with pytest.raises(ValueError,
-                       match=r"lengths: expected \(B,\) = \(2,\) integers in \[1, T\] = \[1, 3\], got \[4, 1\]"):
+    with pytest.raises(
+        ValueError, match=r"lengths: expected \(B,\) = \(2,\) integers in \[1, T\] = \[1, 3\], got \[4, 1\]"
+    ):
         model(torch.ones(3, 2, dtype=torch.long), lengths=torch.tensor([4, 1]))
 
 
 # --- the experiments, tiny ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("extra", [
-    ["--task", "classify", "--direction", "uni"],
-    ["--task", "tag", "--direction", "bi", "--num-layers", "2", "--model", "gru"],
-    ["--task", "tag", "--direction", "bag", "--language", "it"],
-])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--task", "classify", "--direction", "uni"],
+        ["--task", "tag", "--direction", "bi", "--num-layers", "2", "--model", "gru"],
+        ["--task", "tag", "--direction", "bag", "--language", "it"],
+    ],
+)
 def test_run_negation(extra, tmp_path, capsys):
     argv = ["run", "negation", *extra, "--train-size", "20", "--test-size", "10", "--batch-size", "4"]
     assert main([*argv, "--out", str(tmp_path), *TINY]) == 0
@@ -201,5 +206,6 @@ def test_langid_lab_is_cached_per_text(tmp_path, monkeypatch):
     (docs / "a.en.md").write_text("A recurrent network remembers the past well. " * 10, encoding="utf-8")
     result = labs.langid_lab(docs=docs, steps=2, hidden=4, batch_size=4, eval_every=1)
     assert set(result["runs"]) == {"bag", "uni"} and result["runs"]["uni"]["test_size"] == 4
-    assert labs.langid_lab_for_text.is_cached(labs.book_text_digest(docs), docs=docs, steps=2, hidden=4,
-                                              batch_size=4, eval_every=1)
+    assert labs.langid_lab_for_text.is_cached(
+        labs.book_text_digest(docs), docs=docs, steps=2, hidden=4, batch_size=4, eval_every=1
+    )

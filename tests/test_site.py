@@ -21,7 +21,6 @@ import pytest
 SITE = Path(__file__).resolve().parents[1] / "site"
 
 
-
 @pytest.fixture(autouse=True, scope="module")
 def built_site(require):
     require((SITE / "index.html").exists(), "no built site: run `make build` (make test does it first)")
@@ -129,8 +128,11 @@ def test_search_index_holds_each_formula_once(language):
     would otherwise show the formula's TeX and its symbols two extra times. The labs'
     sampled text may hold TeX-like strings, so their pages are not checked."""
     tex = re.compile(r"\\(?:frac|partial|odot|sigma|tanh|mathbb|norm)\b")
-    leaks = [doc["location"] for doc in search_index(language)["docs"]
-             if not doc["location"].startswith("labs/") and tex.search(doc["text"])]
+    leaks = [
+        doc["location"]
+        for doc in search_index(language)["docs"]
+        if not doc["location"].startswith("labs/") and tex.search(doc["text"])
+    ]
     assert not leaks, leaks
 
 
@@ -142,8 +144,11 @@ def test_each_language_searches_its_own_pages(language):
     assert index["config"]["lang"] == [language]
     root = SITE / Path(SEARCH_INDEXES[language]).parent.parent
     pages = {html.parent.relative_to(root).as_posix() for html in root.rglob("index.html")}
-    pages = {"" if page == "." else page + "/" for page in pages
-             if page.split("/")[0] not in ("assets", "search", "en", "print")}
+    pages = {
+        "" if page == "." else page + "/"
+        for page in pages
+        if page.split("/")[0] not in ("assets", "search", "en", "print")
+    }
     indexed = {doc["location"].split("#")[0] for doc in index["docs"]}
     assert indexed == pages
 
@@ -152,8 +157,11 @@ def test_english_pages_read_the_english_search_index():
     """Material fetches ``search/search_index.json`` from the ``base`` in a page's
     ``__config``: the site's root for Italian pages, ``en/`` for English ones."""
     config = re.compile(r'<script id="__config" type="application/json">(.*?)</script>', re.S)
-    for html, root in [(SITE / "lstm" / "index.html", SITE), (SITE / "en" / "lstm" / "index.html", SITE / "en"),
-                       (SITE / "en" / "index.html", SITE / "en")]:
+    for html, root in [
+        (SITE / "lstm" / "index.html", SITE),
+        (SITE / "en" / "lstm" / "index.html", SITE / "en"),
+        (SITE / "en" / "index.html", SITE / "en"),
+    ]:
         base = json.loads(config.search(html.read_text(encoding="utf-8")).group(1))["base"]
         assert (html.parent / base).resolve() == root.resolve(), f"{html.relative_to(SITE)}: base {base!r}"
 
@@ -235,8 +243,9 @@ def parsed(path: Path) -> Links:
     return links
 
 
-@pytest.mark.parametrize("source", [p for p in pages() if p.name == "index.html"],
-                         ids=lambda p: str(p.relative_to(SITE)))
+@pytest.mark.parametrize(
+    "source", [p for p in pages() if p.name == "index.html"], ids=lambda p: str(p.relative_to(SITE))
+)
 def test_internal_links_and_anchors_resolve_external_links_are_well_formed(source):
     broken = []
     for href in parsed(source).hrefs:

@@ -61,10 +61,13 @@ def test_a_section_ends_at_the_indentation_it_starts():
     assert not uneven, f"start and end markers at different indentation: {uneven}"
 
 
-@pytest.mark.parametrize("text, error", [
-    ("# --8<-- [start:a]\nx = 1\n", "without an end"),
-    ("x = 1\n# --8<-- [end:a]\n", "end marker without a start"),
-])
+@pytest.mark.parametrize(
+    "text, error",
+    [
+        ("# --8<-- [start:a]\nx = 1\n", "without an end"),
+        ("x = 1\n# --8<-- [end:a]\n", "end marker without a start"),
+    ],
+)
 def test_the_checks_bite(tmp_path, monkeypatch, text, error):
     (tmp_path / "rnnbook").mkdir()
     (tmp_path / "rnnbook" / "broken.py").write_text(text, encoding="utf-8")

@@ -13,8 +13,13 @@ from rnnbook.gradcheck import check_gradient
 def lti_problem(seed=0, T=9, B=2, D=3, N=4):
     rng = np.random.default_rng(seed)
     A = -rng.uniform(0.1, 2.0, (D, N))
-    return A, rng.standard_normal((D, N)), rng.standard_normal((D, N)), rng.uniform(0.05, 0.5, D), \
-        rng.standard_normal((T, B, D))
+    return (
+        A,
+        rng.standard_normal((D, N)),
+        rng.standard_normal((D, N)),
+        rng.uniform(0.05, 0.5, D),
+        rng.standard_normal((T, B, D)),
+    )
 
 
 def test_zoh_is_the_exact_solution_of_the_ode():
@@ -118,8 +123,9 @@ def test_selective_gradient_check():
 
 def test_selective_scan_equals_loop_on_long_sequences():
     params, u = selective_problem(T=300)
-    np.testing.assert_allclose(ssm.selective_forward(u, params)[0],
-                               ssm.selective_forward(u, params, mode="loop")[0], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(
+        ssm.selective_forward(u, params)[0], ssm.selective_forward(u, params, mode="loop")[0], rtol=0, atol=1e-10
+    )
 
 
 def test_errors_name_the_argument():

@@ -50,10 +50,22 @@ def test_step_backward_matches_finite_differences(model, kw):
 
     grads, dx, d_prev = model.step_backward(d_state, x, state, params, **kw)
     d_prev = d_prev if model is lstm else (d_prev,)
-    inputs = {"W_ih": params.W_ih, "W_hh": params.W_hh, "b_ih": params.b_ih, "b_hh": params.b_hh, "x": x,
-              **{f"state{k}": s for k, s in enumerate(states)}}
-    analytic = {"W_ih": grads.W_ih, "W_hh": grads.W_hh, "b_ih": grads.b_ih, "b_hh": grads.b_hh, "x": dx,
-                **{f"state{k}": d for k, d in enumerate(d_prev)}}
+    inputs = {
+        "W_ih": params.W_ih,
+        "W_hh": params.W_hh,
+        "b_ih": params.b_ih,
+        "b_hh": params.b_hh,
+        "x": x,
+        **{f"state{k}": s for k, s in enumerate(states)},
+    }
+    analytic = {
+        "W_ih": grads.W_ih,
+        "W_hh": grads.W_hh,
+        "b_ih": grads.b_ih,
+        "b_hh": grads.b_hh,
+        "x": dx,
+        **{f"state{k}": d for k, d in enumerate(d_prev)},
+    }
     assert check_gradient(loss, inputs, analytic) < 1e-7
 
 

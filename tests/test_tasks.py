@@ -163,8 +163,13 @@ def test_reber_correct_oracle_and_mistakes():
 
 def _correct_by_hand(scores, legal, lengths):
     """H&S's criterion string by string, step by step, over the valid steps only."""
-    return [all(min(scores[t, b][legal[t, b]], default=np.inf) > max(scores[t, b][~legal[t, b]], default=-np.inf)
-                for t in range(n)) for b, n in enumerate(lengths)]
+    return [
+        all(
+            min(scores[t, b][legal[t, b]], default=np.inf) > max(scores[t, b][~legal[t, b]], default=-np.inf)
+            for t in range(n)
+        )
+        for b, n in enumerate(lengths)
+    ]
 
 
 def test_reber_correct_reads_only_the_valid_steps():

@@ -15,8 +15,9 @@ def test_scan_equals_loop_and_numpy_with_gradients(T):
     a_np, b_np, h0_np = rng.uniform(-1, 1, (T, 3)), rng.standard_normal((T, 3)), rng.standard_normal(3)
     a, b, h0 = (torch.tensor(x, requires_grad=True) for x in (a_np, b_np, h0_np))
     h = torch_scan.linear_recurrence(a, b, h0)
-    np.testing.assert_allclose(h.detach().numpy(), torch_scan.linear_recurrence_loop(a, b, h0).detach().numpy(),
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        h.detach().numpy(), torch_scan.linear_recurrence_loop(a, b, h0).detach().numpy(), atol=1e-12
+    )
     np.testing.assert_allclose(h.detach().numpy(), scan.linear_recurrence(a_np, b_np, h0_np), atol=1e-12)
     dh = rng.standard_normal((T, 3))
     torch.sum(h * torch.from_numpy(dh)).backward()

@@ -18,10 +18,13 @@ def test_attention_module_equals_numpy(score):
     mask = np.ones((5, 3), dtype=bool)
     mask[2:, 0] = False
     module = torch_seq2seq.Attention(score, H_q, 6, 7).double()
-    params = {"additive": lambda: attention.AdditiveParams(*(p.detach().numpy().copy() for p in
-                                                              (module.W_q, module.W_k, module.v))),
-              "general": lambda: attention.GeneralParams(module.W.detach().numpy().copy()),
-              "dot": lambda: None}[score]()
+    params = {
+        "additive": lambda: attention.AdditiveParams(
+            *(p.detach().numpy().copy() for p in (module.W_q, module.W_k, module.v))
+        ),
+        "general": lambda: attention.GeneralParams(module.W.detach().numpy().copy()),
+        "dot": lambda: None,
+    }[score]()
     forward, backward = attention.SCORES[score]
     context, weights, cache = forward(query, keys, params, mask)
     d_context = rng.standard_normal(context.shape)
@@ -68,7 +71,7 @@ def test_greedy_batch_and_beam_of_one_agree_with_greedy(score):
         assert tuple(ids[: len(tokens), b]) == tokens
         assert decoding.beam_search(f, BOS, EOS, beam_size=1, max_len=6) == [(tokens, score_b)]
         if weights is not None:
-            assert np.all(weights[:, n[b]:, b] == 0)
+            assert np.all(weights[:, n[b] :, b] == 0)
 
 
 def test_scheduled_sampling_feeds_own_tokens():
@@ -109,8 +112,9 @@ def test_learns_to_reverse_with_attention():
         ids, _ = torch_seq2seq.greedy_batch(net, src, n, max_len=6)
         return {"exact": float(torch_seq2seq.exact_match(ids, tgt, m).mean())}
 
-    history = torch_seq2seq.train_seq2seq(model, batches(), steps=250, lr=1e-2, evaluate=evaluate,
-                                          eval_every=250, progress=False)
+    history = torch_seq2seq.train_seq2seq(
+        model, batches(), steps=250, lr=1e-2, evaluate=evaluate, eval_every=250, progress=False
+    )
     assert history["eval"][-1]["exact"] > 0.9
 
 

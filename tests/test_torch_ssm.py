@@ -15,8 +15,13 @@ def test_selective_layer_equals_numpy():
     u = np.random.default_rng(0).standard_normal((9, 2, 3))
     W_B, W_C = layer.BC.weight.detach().numpy().reshape(2, 4, 3)
     params = ssm.SelectiveParams(
-        A_log=layer.A_log.detach().numpy(), W_delta=layer.delta.weight.detach().numpy(),
-        b_delta=layer.delta.bias.detach().numpy(), W_B=W_B, W_C=W_C, D_skip=layer.D.detach().numpy())
+        A_log=layer.A_log.detach().numpy(),
+        W_delta=layer.delta.weight.detach().numpy(),
+        b_delta=layer.delta.bias.detach().numpy(),
+        W_B=W_B,
+        W_C=W_C,
+        D_skip=layer.D.detach().numpy(),
+    )
     expected, _ = ssm.selective_forward(u, params)
     np.testing.assert_allclose(layer(torch.from_numpy(u)).detach().numpy(), expected, rtol=1e-10, atol=1e-12)
 
@@ -38,9 +43,17 @@ def test_mlstm_layer_equals_numpy():
     xs = np.random.default_rng(0).standard_normal((8, 2, 3))
     W_q, W_k = layer.qk.weight.detach().numpy().reshape(2, 2, 3)
     (w_i, w_f), (b_i, b_f) = layer.gates.weight.detach().numpy(), layer.gates.bias.detach().numpy()
-    params = xlstm.MLSTMParams(W_q=W_q, W_k=W_k, W_v=layer.v.weight.detach().numpy(), w_i=w_i,
-                               b_i=np.array([b_i]), w_f=w_f, b_f=np.array([b_f]),
-                               W_o=layer.out_gate.weight.detach().numpy(), b_o=layer.out_gate.bias.detach().numpy())
+    params = xlstm.MLSTMParams(
+        W_q=W_q,
+        W_k=W_k,
+        W_v=layer.v.weight.detach().numpy(),
+        w_i=w_i,
+        b_i=np.array([b_i]),
+        w_f=w_f,
+        b_f=np.array([b_f]),
+        W_o=layer.out_gate.weight.detach().numpy(),
+        b_o=layer.out_gate.bias.detach().numpy(),
+    )
     expected, _ = xlstm.mlstm_forward(xs, params, forget="sigmoid", mode="recurrent")
     np.testing.assert_allclose(layer(torch.from_numpy(xs)).detach().numpy(), expected, rtol=1e-10, atol=1e-12)
 

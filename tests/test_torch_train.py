@@ -18,8 +18,15 @@ def _adding_run(seed, steps=5):
     model = SequenceRegressor(2, 8, cell="lstm")
     rng = np.random.default_rng(seed)
     batches = (tasks.adding_problem(10, 8, rng) for _ in count())
-    history = torch_train.train(model, batches, torch.nn.functional.mse_loss, steps=steps, eval_every=2,
-                          evaluate=lambda m: {"w": m.head.weight.sum()}, progress=False)
+    history = torch_train.train(
+        model,
+        batches,
+        torch.nn.functional.mse_loss,
+        steps=steps,
+        eval_every=2,
+        evaluate=lambda m: {"w": m.head.weight.sum()},
+        progress=False,
+    )
     return model, history
 
 
@@ -38,8 +45,9 @@ def test_training_reduces_the_loss():
     model = SequenceRegressor(1, 8, cell="gru")
     xs = torch.randn(5, 16, 1)
     batch = SimpleNamespace(xs=xs, ys=xs.sum(0))  # learn to sum five numbers
-    history = torch_train.train(model, iter(lambda: batch, None), torch.nn.functional.mse_loss,
-                          steps=60, lr=3e-2, progress=False)
+    history = torch_train.train(
+        model, iter(lambda: batch, None), torch.nn.functional.mse_loss, steps=60, lr=3e-2, progress=False
+    )
     assert history["loss"][-1] < 0.1 * history["loss"][0]
 
 
@@ -58,15 +66,22 @@ class _Recorder(torch.nn.Module):
 def test_truncated_bptt_carries_detached_state_and_resets():
     streams = corpus.stream_layout(np.arange(40) % 4, 2)  # (2, 20)
     model = _Recorder()
-    torch_train.train(model, corpus.endless_chunks(streams, 5), torch_train.sequence_cross_entropy, steps=6,
-                carry_state=True, progress=False)
+    torch_train.train(
+        model,
+        corpus.endless_chunks(streams, 5),
+        torch_train.sequence_cross_entropy,
+        steps=6,
+        carry_state=True,
+        progress=False,
+    )
     # 19 input columns -> chunks of 5, 5, 5, 4; then a new pass starts from zero
     assert model.seen[0] is None and model.seen[4] is None
     for state in model.seen[1:4] + model.seen[5:]:
         assert state.shape == (1, 2, 3) and not state.requires_grad
     model = _Recorder()
-    torch_train.train(model, corpus.endless_chunks(streams, 5), torch_train.sequence_cross_entropy, steps=3,
-                progress=False)
+    torch_train.train(
+        model, corpus.endless_chunks(streams, 5), torch_train.sequence_cross_entropy, steps=3, progress=False
+    )
     assert model.seen == [None, None, None]  # carry_state=False: every batch from zero
 
 
@@ -109,8 +124,9 @@ def test_train_step_clips_then_steps(max_norm):
     expected, norm = _clipped(_gradient(model, batch), max_norm)
     assert norm > 0.05, "the test needs a gradient that clipping shortens"
     before = [p.detach().clone() for p in model.parameters()]
-    _, returned_norm, _ = torch_train.train_step(model, torch.optim.SGD(model.parameters(), lr=1.0), batch,
-                                           torch.nn.functional.mse_loss, max_norm=max_norm)
+    _, returned_norm, _ = torch_train.train_step(
+        model, torch.optim.SGD(model.parameters(), lr=1.0), batch, torch.nn.functional.mse_loss, max_norm=max_norm
+    )
     assert returned_norm == pytest.approx(norm, rel=1e-5)  # the norm before clipping
     for p, p0, g in zip(model.parameters(), before, expected):
         torch.testing.assert_close(p.detach() - p0, -g, rtol=1e-4, atol=1e-7)
@@ -167,9 +183,12 @@ def test_training_on_cuda_matches_the_cpu():
     models = {"cpu": SequenceRegressor(2, 8, cell="lstm")}
     models["cuda"] = copy.deepcopy(models["cpu"])
     batches = [tasks.adding_problem(20, 16, rng=i) for i in range(5)]
-    histories = {device: torch_train.train(model, iter(batches), torch.nn.functional.mse_loss, steps=5, clip=0.5,
-                                     device=device, progress=False)
-                 for device, model in models.items()}
+    histories = {
+        device: torch_train.train(
+            model, iter(batches), torch.nn.functional.mse_loss, steps=5, clip=0.5, device=device, progress=False
+        )
+        for device, model in models.items()
+    }
     assert next(models["cuda"].parameters()).is_cuda
     np.testing.assert_allclose(histories["cuda"]["loss"], histories["cpu"]["loss"], rtol=1e-4)
     np.testing.assert_allclose(histories["cuda"]["grad_norm"], histories["cpu"]["grad_norm"], rtol=1e-4)

@@ -32,7 +32,7 @@ def torch_states(module, xs, size):
     states = [torch.zeros(size, dtype=torch.float64)]
     with torch.no_grad():
         for t in range(len(xs)):
-            states.append(torch_run(module, xs[t:t + 1], states[-1]))
+            states.append(torch_run(module, xs[t : t + 1], states[-1]))
     return states
 
 
@@ -44,10 +44,10 @@ def test_state_jacobians_and_norms_match_autograd(model):
     module, xs_t = params.to_torch(), torch.tensor(xs)
     states = torch_states(module, xs_t, Js.shape[1])
     for t in [0, 5, T - 1]:  # J_{t+1} = ∂s_{t+1}/∂s_t
-        ref = jacobian(lambda s: torch_run(module, xs_t[t:t + 1], s), states[t])
+        ref = jacobian(lambda s: torch_run(module, xs_t[t : t + 1], s), states[t])
         np.testing.assert_allclose(Js[t], ref.numpy(), rtol=1e-10, atol=1e-14)
     for L in [1, 4, T]:
-        ref = jacobian(lambda s: torch_run(module, xs_t[T - L:], s)[:H], states[T - L])
+        ref = jacobian(lambda s: torch_run(module, xs_t[T - L :], s)[:H], states[T - L])
         assert norms[L] == pytest.approx(torch.linalg.matrix_norm(ref[:, :H], ord=2).item(), rel=1e-10)
     assert norms[0] == 1.0
 
@@ -67,7 +67,7 @@ def test_loss_gradient_norms_match_bptt(model):
     # and torch at an intermediate lag
     module, xs_t = params.to_torch(), torch.tensor(xs)
     s = torch_states(module, xs_t, 2 * H if model is lstm else H)[T - 4].requires_grad_()
-    (torch_run(module, xs_t[T - 4:], s)[:H] @ torch.tensor(dh_last)).backward()
+    (torch_run(module, xs_t[T - 4 :], s)[:H] @ torch.tensor(dh_last)).backward()
     assert norms[4] == pytest.approx(s.grad[:H].norm().item(), rel=1e-10)
     assert norms[0] == pytest.approx(np.linalg.norm(dh_last))
 
@@ -77,13 +77,13 @@ def test_sigmoid_rnn_jacobian_matches_autograd():
     W_ih, W_hh, b_ih, b_hh = (torch.tensor(a) for a in params.arrays().values())
 
     def h_T(h):
-        for x in torch.tensor(xs[T - 3:]):
+        for x in torch.tensor(xs[T - 3 :]):
             h = torch.sigmoid(W_ih @ x + b_ih + W_hh @ h + b_hh)
         return h
 
     h = torch.zeros(H, dtype=torch.float64)
     with torch.no_grad():
-        for x in torch.tensor(xs[:T - 3]):
+        for x in torch.tensor(xs[: T - 3]):
             h = torch.sigmoid(W_ih @ x + b_ih + W_hh @ h + b_hh)
     ref = torch.linalg.matrix_norm(jacobian(h_T, h), ord=2).item()
     norms = vanishing.hidden_gradient_norms(rnn, params, xs, activation="sigmoid")
@@ -93,14 +93,14 @@ def test_sigmoid_rnn_jacobian_matches_autograd():
 def test_cell_path_norms():
     params, xs = setup(lstm)
     _, _, cache = lstm.forward(xs[:, None], None, params)
-    f = cache.gates[:, 0, H:2 * H]  # the forget gates, (T, H)
+    f = cache.gates[:, 0, H : 2 * H]  # the forget gates, (T, H)
     carousel = vanishing.cell_path_norms(params, xs)
     np.testing.assert_allclose(carousel[3], np.prod(f[-3:], axis=0).max(), rtol=1e-12)
     assert np.all(np.diff(carousel) <= 0)  # a product of gates in (0, 1) only decays
     full = vanishing.cell_path_norms(params, xs, path="full")
     module, xs_t = params.to_torch(), torch.tensor(xs)
     s = torch_states(module, xs_t, 2 * H)[T - 6]
-    ref = jacobian(lambda s: torch_run(module, xs_t[T - 6:], s)[H:], s)[:, H:]
+    ref = jacobian(lambda s: torch_run(module, xs_t[T - 6 :], s)[H:], s)[:, H:]
     assert full[6] == pytest.approx(torch.linalg.matrix_norm(ref, ord=2).item(), rel=1e-10)
 
 

@@ -83,23 +83,42 @@ def serve_figures(book: Path) -> dict[str, float]:
     port = free_port()
     base = f"http://127.0.0.1:{port}/"
     start = time.perf_counter()
-    server = subprocess.Popen(["make", "serve", f"SERVE_ADDR=127.0.0.1:{port}"], cwd=book,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    server = subprocess.Popen(
+        ["make", "serve", f"SERVE_ADDR=127.0.0.1:{port}"],
+        cwd=book,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         wait_for(lambda: page(base) is not None, timeout=600, every=0.5)
         first = time.perf_counter() - start
-        labs = wait_for(lambda: all(text and not any(n in text for n in NOTICE)
-                                    for text in map(page, (base + lab for lab in LABS))), timeout=1800, every=5)
+        labs = wait_for(
+            lambda: all(
+                text and not any(n in text for n in NOTICE) for text in map(page, (base + lab for lab in LABS))
+            ),
+            timeout=1800,
+            every=5,
+        )
         time.sleep(5)  # the last rebuild settles
-        figures = {"fresh clone: make serve to the home page (s)": first,
-                   "fresh clone: then the labs, computed in the background (s)": labs}
+        figures = {
+            "fresh clone: make serve to the home page (s)": first,
+            "fresh clone: then the labs, computed in the background (s)": labs,
+        }
         figures["edit an Italian chapter (s)"] = edit_and_wait(
-            book, "docs/rnn.md", "\n## ", "\nbenchmark-it-marker\n\n## ", base + "rnn/", "benchmark-it-marker")
+            book, "docs/rnn.md", "\n## ", "\nbenchmark-it-marker\n\n## ", base + "rnn/", "benchmark-it-marker"
+        )
         figures["edit its English twin (s)"] = edit_and_wait(
-            book, "docs/rnn.en.md", "\n## ", "\nbenchmark-en-marker\n\n## ", base + "en/rnn/", "benchmark-en-marker")
+            book, "docs/rnn.en.md", "\n## ", "\nbenchmark-en-marker\n\n## ", base + "en/rnn/", "benchmark-en-marker"
+        )
         figures["edit a function the chapter embeds (s)"] = edit_and_wait(
-            book, "rnnbook/rnn.py", "def step(x, state, params):", "def step(x, state, params):  # benchmark-code",
-            base + "rnn/", "benchmark-code")
+            book,
+            "rnnbook/rnn.py",
+            "def step(x, state, params):",
+            "def step(x, state, params):  # benchmark-code",
+            base + "rnn/",
+            "benchmark-code",
+        )
         return figures
     finally:
         os.killpg(server.pid, signal.SIGTERM)

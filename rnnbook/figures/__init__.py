@@ -123,9 +123,19 @@ def plotted(name: str) -> list[list[dict]]:
         raise KeyError(f"name: expected one of {', '.join(sorted(FIGURES))}, got {name!r}")
     with plt.rc_context(RC):
         fig = FIGURES[name]()
-    axes = [[{"label": line.get_label(), "color": line.get_color(), "linestyle": line.get_linestyle(),
-              "x": np.asarray(line.get_xdata(), dtype=float), "y": np.asarray(line.get_ydata(), dtype=float)}
-             for line in ax.get_lines()] for ax in fig.axes]
+    axes = [
+        [
+            {
+                "label": line.get_label(),
+                "color": line.get_color(),
+                "linestyle": line.get_linestyle(),
+                "x": np.asarray(line.get_xdata(), dtype=float),
+                "y": np.asarray(line.get_ydata(), dtype=float),
+            }
+            for line in ax.get_lines()
+        ]
+        for ax in fig.axes
+    ]
     plt.close(fig)
     return axes
 

@@ -54,8 +54,10 @@ def measure_cost(lengths=(50, 100, 200, 400, 800), k=25, batch=16, D=8, H=64, O=
     """
     rng = np.random.default_rng(seed)
     params, out = rnn.init(D, H, rng=rng), layers.linear_init(H, O, rng=rng)
-    runs = {"full": lambda xs, ys: bptt.loss_and_grads(rnn, params, out, xs, ys),
-            "chunked": lambda xs, ys: bptt.chunked_bptt(rnn, params, out, xs, ys, k)}
+    runs = {
+        "full": lambda xs, ys: bptt.loss_and_grads(rnn, params, out, xs, ys),
+        "chunked": lambda xs, ys: bptt.chunked_bptt(rnn, params, out, xs, ys, k),
+    }
     result = {"T": list(lengths), "k": k}
     for name, run in runs.items():
         result[f"time_{name}"], result[f"memory_{name}"] = [], []
@@ -73,6 +75,8 @@ def measure_cost(lengths=(50, 100, 200, 400, 800), k=25, batch=16, D=8, H=64, O=
             result[f"time_{name}"].append(min(times))
             result[f"memory_{name}"].append(peak)
     return result
+
+
 # --8<-- [end:measure_cost]
 
 
@@ -90,9 +94,10 @@ def bptt_cost():
     cost = _measure_cost_single_thread()
     T = np.array(cost["T"])
     fig, (left, right) = plt.subplots(1, 2, figsize=(7.2, 3.0))
-    for name, label, style in [("full", r"$k = T$", {**STYLE["rnn"], "marker": "o"}),
-                               ("chunked", rf"$k = {cost['k']}$",
-                                {"color": REDS[0], "linestyle": "--", "marker": "s"})]:
+    for name, label, style in [
+        ("full", r"$k = T$", {**STYLE["rnn"], "marker": "o"}),
+        ("chunked", rf"$k = {cost['k']}$", {"color": REDS[0], "linestyle": "--", "marker": "s"}),
+    ]:
         left.plot(T, 1e3 * np.array(cost[f"time_{name}"]), label=label, **style)
         right.plot(T, np.array(cost[f"memory_{name}"]) / 2**20, label=label, **style)
     left.set_ylabel("ms")
@@ -153,6 +158,8 @@ def delayed_recall(T, B, delay, rng):
     bits = rng.integers(0, 2, size=(T + delay, B))
     xs = np.eye(2)[bits[delay:]]
     return xs, bits[:T]
+
+
 # --8<-- [end:delayed_recall]
 
 
@@ -185,8 +192,11 @@ def truncation_learning():
     """
     delay, T = 8, 48
     fig, ax = plt.subplots(figsize=(6.4, 3.2))
-    for k, color, label in [(delay, REDS[0], rf"$k = {delay}$"), (2 * delay, REDS[1], rf"$k = {2 * delay}$"),
-                            (T, REDS[2], r"$k = T$")]:
+    for k, color, label in [
+        (delay, REDS[0], rf"$k = {delay}$"),
+        (2 * delay, REDS[1], rf"$k = {2 * delay}$"),
+        (T, REDS[2], r"$k = T$"),
+    ]:
         losses = np.array(train_delayed_recall(k, delay=delay, T=T))
         ax.plot(*running_mean(losses, 10), color=color, label=label)
     ax.axhline(np.log(2), label=r"$\ln 2$", **STYLE["baseline"])

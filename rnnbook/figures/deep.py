@@ -116,8 +116,15 @@ def deep_grid_gradient():
     fig, ax = plt.subplots(figsize=(6.4, 3.0))
     for l in reversed(range(L)):  # down the grid: each layer's backward returns ∂L/∂(its inputs)
         _, grad, _ = deep.CELLS["lstm"].backward(grad, cache.caches[l][0])
-        ax.plot(np.arange(1, T + 1), np.log10(np.linalg.norm(grad[:, 0], axis=-1)), marker="o",
-                color=STYLE["lstm"]["color"], alpha=0.4 + 0.3 * l, markersize=3, label=f"$h^{{({l})}}_t$")
+        ax.plot(
+            np.arange(1, T + 1),
+            np.log10(np.linalg.norm(grad[:, 0], axis=-1)),
+            marker="o",
+            color=STYLE["lstm"]["color"],
+            alpha=0.4 + 0.3 * l,
+            markersize=3,
+            label=f"$h^{{({l})}}_t$",
+        )
     ax.set(xlabel="$t$", ylabel=r"$\log_{10} \Vert \partial L / \partial h^{(l)}_t \Vert$")
     ax.legend()
     return fig

@@ -41,8 +41,12 @@ def scan_tree():
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     for depth, pairs in enumerate(levels, start=1):
         for left, right in pairs:
-            ax.annotate("", xy=(right, -depth), xytext=(left, -(depth - 1)),
-                        arrowprops={"arrowstyle": "->", "color": STYLE["scan"]["color"], "linewidth": 1.2})
+            ax.annotate(
+                "",
+                xy=(right, -depth),
+                xytext=(left, -(depth - 1)),
+                arrowprops={"arrowstyle": "->", "color": STYLE["scan"]["color"], "linewidth": 1.2},
+            )
     for depth in range(len(levels) + 1):
         ax.plot(np.arange(TREE_T), np.full(TREE_T, -depth), "o", color="black", markersize=3)
     ax.set_xticks(range(TREE_T), [rf"${t}$" for t in range(TREE_T)])
@@ -88,8 +92,14 @@ def lru_eigenvalues():
     plane.set_ylabel(r"$\mathrm{Im}\,\lambda$")
     lags = np.arange(0, 2001)
     for radius, style in ((RING[0], ":"), (0.99, "--"), (RING[1], "-")):
-        decay.plot(lags, radius**lags, linestyle=style, linewidth=2, color=STYLE["lru"]["color"],
-                   label=rf"$|\lambda| = {radius}$")
+        decay.plot(
+            lags,
+            radius**lags,
+            linestyle=style,
+            linewidth=2,
+            color=STYLE["lru"]["color"],
+            label=rf"$|\lambda| = {radius}$",
+        )
     decay.set_yscale("log")
     decay.set_ylim(1e-8, 2)
     decay.set_xlabel(r"$\tau$")

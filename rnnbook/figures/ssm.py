@@ -36,8 +36,13 @@ def ssm_kernels():
         for method, marker in (("zoh", "-"), ("bilinear", "o")):
             A_bar, B_bar = ssm.discretize(A_DIAG, B, np.array([delta]), method)
             K = ssm.lti_kernel(A_bar, B_bar, C, KERNEL_T)[:, 0]
-            ax.plot(np.arange(KERNEL_T), K / delta, marker, color=STYLE["s6"]["color"] if method == "zoh" else "black",
-                    markersize=3)
+            ax.plot(
+                np.arange(KERNEL_T),
+                K / delta,
+                marker,
+                color=STYLE["s6"]["color"] if method == "zoh" else "black",
+                markersize=3,
+            )
         ax.set(xlabel="$k$", title=rf"$\Delta = {delta:g}$")
     axes[0].set_ylabel(r"$K_k / \Delta$")
     fig.tight_layout()

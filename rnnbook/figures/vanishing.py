@@ -68,6 +68,8 @@ def cliff_descent(start, lr=0.02, steps=40, max_norm=None):
         losses.append(float(loss))
         norms.append(norm)
     return np.array(path), np.array(losses), np.array(norms)
+
+
 # --8<-- [end:cliff]
 
 
@@ -118,8 +120,9 @@ def gradient_norms_lag():
         ax.set_xlim(0, data["lags"][-1])
         ax.set_xlabel(r"$T - t$")
         gamma = vanishing.GAMMA[activation]
-        ax.set_title(rf"$f = \{activation if activation == 'tanh' else 'sigma'}$, $1/\gamma = {1 / gamma:g}$",
-                     fontsize=11)
+        ax.set_title(
+            rf"$f = \{activation if activation == 'tanh' else 'sigma'}$, $1/\gamma = {1 / gamma:g}$", fontsize=11
+        )
         ax.legend(frameon=False, fontsize=9, loc="lower left")
     axes[0].set_ylabel(r"$\Vert \partial h_T / \partial h_t \Vert_2$")
     return fig
@@ -138,18 +141,30 @@ def clipping_cliff():
     free = cliff_descent(run["start"], run["lr"], run["steps"])
     clipped = cliff_descent(run["start"], run["lr"], run["steps"], run["max_norm"])
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(8.8, 3.6),
-                                      gridspec_kw={"width_ratios": [1.3, 1], "wspace": 0.35})
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8.8, 3.6), gridspec_kw={"width_ratios": [1.3, 1], "wspace": 0.35})
     # Rasterised: as vector paths the filled contours would weigh over half a megabyte.
-    shading = left.contourf(w, b, np.log10(loss + 1e-8), levels=np.linspace(-3, 1.5, 19), cmap="viridis",
-                            extend="both", rasterized=True)
+    shading = left.contourf(
+        w, b, np.log10(loss + 1e-8), levels=np.linspace(-3, 1.5, 19), cmap="viridis", extend="both", rasterized=True
+    )
     fig.colorbar(shading, ax=left, ticks=[-3, -2, -1, 0, 1]).ax.set_title(r"$\log_{10} L$", fontsize=10)
     labels = (r"$\theta = \infty$", rf"$\theta = {run['max_norm']:g}$")
     for (path, losses, _), style, label in zip((free, clipped), (STYLE["baseline"], STYLE["rnn"]), labels):
-        left.plot(path[:, 0], path[:, 1], linewidth=1.6, color=style["color"],
-                  linestyle=style["linestyle"], path_effects=[withStroke(linewidth=3.2, foreground="white")])
-        right.semilogy(np.arange(len(losses)), losses, color=style["color"], linestyle=style["linestyle"],
-                       linewidth=1.6, label=label)
+        left.plot(
+            path[:, 0],
+            path[:, 1],
+            linewidth=1.6,
+            color=style["color"],
+            linestyle=style["linestyle"],
+            path_effects=[withStroke(linewidth=3.2, foreground="white")],
+        )
+        right.semilogy(
+            np.arange(len(losses)),
+            losses,
+            color=style["color"],
+            linestyle=style["linestyle"],
+            linewidth=1.6,
+            label=label,
+        )
     left.plot(*run["start"], marker="s", color="black", markersize=5)
     left.set_xlim(w.min(), w.max())
     left.set_ylim(b.min(), b.max())
@@ -199,8 +214,9 @@ def adding_gradient():
     lags = np.arange(len(result["rnn"]))
     ax.semilogy(lags, result["rnn"], **STYLE["rnn"], label=r"$\mathrm{RNN}$")
     ax.semilogy(lags, result["gru"], **STYLE["gru"], label=r"$\mathrm{GRU}$")
-    ax.semilogy(lags, result["lstm"], color=STYLE["lstm"]["color"], linestyle="--",
-                label=r"$\mathrm{LSTM},\ b_f \approx 0$")
+    ax.semilogy(
+        lags, result["lstm"], color=STYLE["lstm"]["color"], linestyle="--", label=r"$\mathrm{LSTM},\ b_f \approx 0$"
+    )
     ax.semilogy(lags, result["lstm_forget_bias"], **STYLE["lstm"], label=r"$\mathrm{LSTM},\ b_f = 1$")
     ax.axvline(len(lags) // 2, **STYLE["baseline"], linewidth=1)
     ax.set_xlabel(r"$T - t$")
