@@ -368,8 +368,8 @@ MUTANTS = [
     Mutant(
         "parity skips its last compared part",
         "hooks/parity.py",
-        "for part in own if own[part] != theirs[part]]",
-        "for part in list(own)[:-1] if own[part] != theirs[part]]",
+        "                for part in own\n                if own[part] != theirs[part]\n",
+        "                for part in list(own)[:-1]\n                if own[part] != theirs[part]\n",
         ("tests/test_parity.py",),
     ),
     Mutant(
