@@ -4,6 +4,10 @@ A section between ``# --8<-- [start:X]`` and ``# --8<-- [end:X]`` in ``rnnbook/`
 to be shown in a chapter: every one is embedded by at least one page, and every embed
 names a section that exists (pymdownx.snippets' ``check_paths`` fails the build on the
 latter; this test says which marker when run alone).
+
+The package is formatted by ``ruff format``, which ends a section that ends with a function
+or class with two blank lines before its end marker (the page shows none at the end of a
+block: Pygments strips them) and indents an end marker inside a class body.
 """
 
 from __future__ import annotations
@@ -55,10 +59,47 @@ def test_every_embed_names_an_existing_section():
     assert not missing, f"embeds of sections that do not exist: {missing}"
 
 
+def section_text(key):
+    """The lines between the markers of the section ``key``, "rnnbook/x.py:name"."""
+    path, name = key.split(":")
+    text = (ROOT / path).read_text(encoding="utf-8")
+    start = re.search(rf"^[ \t]*# --8<-- \[start:{name}\][ \t]*\n", text, re.M)
+    end = re.compile(rf"^[ \t]*# --8<-- \[end:{name}\]", re.M).search(text, start.end())
+    return text[start.end() : end.start()]
+
+
+def uneven_sections():
+    """Sections whose end marker is not at the indentation of their start.
+
+    One level deeper is right for a section that shows the head of a class (its decorators,
+    docstring and fields): the formatter indents a comment inside the class body.
+    """
+    uneven = {}
+    for key, (start, end) in sections().items():
+        opens_a_class = re.match(r"([ \t]*@.*\n)*[ \t]*class ", section_text(key))
+        if end != start and not (opens_a_class and end == start + "    "):
+            uneven[key] = (start, end)
+    return uneven
+
+
 def test_a_section_ends_at_the_indentation_it_starts():
     """An end marker indented deeper than its start sits inside a class or function by mistake."""
-    uneven = {key: indents for key, indents in sections().items() if indents[0] != indents[1]}
+    uneven = uneven_sections()
     assert not uneven, f"start and end markers at different indentation: {uneven}"
+
+
+def test_sections_embedded_one_after_another_are_one_or_two_blank_lines_apart():
+    """Like the package's own code: a section that ends with a function already ends with two
+    blank lines (ruff format), so its embed and the next one go on consecutive lines."""
+    wrong = []
+    for page in sorted((ROOT / "docs").rglob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        for m in re.finditer(r'^([ \t]*)--8<-- "(rnnbook/[^"]+)"\n(\n*)\1--8<-- "rnnbook/', text, re.M):
+            shown = section_text(m[2])
+            blank = len(shown) - len(shown.rstrip("\n")) - 1 + len(m[3])
+            if blank not in (1, 2):
+                wrong.append(f"{page.relative_to(ROOT)}: {blank} blank lines after {m[2]}")
+    assert not wrong, wrong
 
 
 @pytest.mark.parametrize(
@@ -74,3 +115,17 @@ def test_the_checks_bite(tmp_path, monkeypatch, text, error):
     monkeypatch.setitem(globals(), "ROOT", tmp_path)
     with pytest.raises(AssertionError, match=error):
         sections()
+
+
+@pytest.mark.parametrize(
+    "text, uneven",
+    [
+        ("# --8<-- [start:a]\ndef f():\n    x = 1\n    # --8<-- [end:a]\n    return x\n", True),
+        ("# --8<-- [start:a]\n@dataclass\nclass A:\n    x: int\n    # --8<-- [end:a]\n\n    def f(self): ...\n", False),
+    ],
+)
+def test_only_the_head_of_a_class_ends_one_level_in(tmp_path, monkeypatch, text, uneven):
+    (tmp_path / "rnnbook").mkdir()
+    (tmp_path / "rnnbook" / "x.py").write_text(text, encoding="utf-8")
+    monkeypatch.setitem(globals(), "ROOT", tmp_path)
+    assert bool(uneven_sections()) is uneven
