@@ -10,6 +10,9 @@ export NO_MKDOCS_2_WARNING := 1
 # A stage prints its name and how long it took, and keeps its exit status.
 STAGE = @s=$$(date +%s); echo "==> $(1)"; $(2); rc=$$?; echo "<== $(1): $$(( $$(date +%s) - s )) s"; exit $$rc
 
+# Tests on both cores, each file in one worker (a file's fixtures, such as the browser's, run once).
+PYTEST_WORKERS ?= -n 2 --dist loadfile
+
 .PHONY: install serve build test screenshots clean
 
 install: $(STAMP)
@@ -32,7 +35,7 @@ build: install
 
 test: install
 	$(call STAGE,site build (mkdocs build --strict),$(PY) -m mkdocs build --strict)
-	$(call STAGE,tests (unit, doctests, pages, examples, machinery, browser),RNNBOOK_STRICT=1 $(PY) -m pytest)
+	$(call STAGE,tests (unit, doctests, pages, examples, machinery, browser),RNNBOOK_STRICT=1 $(PY) -m pytest $(PYTEST_WORKERS))
 
 # A PNG of every page, both languages, desktop and phone widths, into screenshots/.
 screenshots: build
