@@ -5,8 +5,8 @@ the chapters' Markdown is most of a rebuild once the notebooks and the search co
 from their caches. What ``Page.render`` produces is a function of the page's Markdown
 (after the hooks that edit it: glossary, figures, objectives, reading time), its
 address, the site's list of files (links are checked and rewritten against it), the
-package's source (the code the page embeds), the configuration, the hooks and the
-locked environment. This hook keeps, in memory for the life of the server, the last
+files its ``--8<--`` lines embed, the configuration, the hooks and the locked
+environment. This hook keeps, in memory for the life of the server, the last
 thing ``render`` produced for each page, with a key over all of these, and gives it
 back while the key stays the same.
 
@@ -27,14 +27,13 @@ from pathlib import Path
 import _book
 from mkdocs.plugins import event_priority
 
-from rnnbook import cache
-
 ROOT = Path(__file__).resolve().parents[1]
 MKDOCSTRINGS = re.compile(r"^::: ", re.M)  # an autodoc block of mkdocstrings
+SNIPPET = re.compile(r'--8<--\s+"([^":]+)')  # the file of an embed, --8<-- "rnnbook/rnn.py:step"
 
 SERVING = False  # set by on_startup
 KEPT: dict[str, tuple[str, dict]] = {}  # page -> (key, what render produced): the last version only
-BUILD_KEY = ""  # this build's configuration, hooks, environment, package and list of files
+BUILD_KEY = ""  # this build's configuration, hooks, environment and list of files
 
 
 def on_startup(command, dirty):
@@ -58,7 +57,6 @@ def on_files(files, config):
             ROOT / "mkdocs.yml",
             ROOT / "requirements.lock",
             *sorted((ROOT / "hooks").glob("*.py")),
-            *sorted(cache.PACKAGE_DIR.rglob("*.py")),
         ]
         BUILD_KEY = _digest(
             *(path.read_bytes() for path in sources if path.exists()),
@@ -107,7 +105,9 @@ def on_pre_page(page, config, files):
     def render_once(config, files):
         if MKDOCSTRINGS.search(page.markdown):
             return render(config, files)
-        key = _digest(BUILD_KEY, page.file.src_uri, page.url, page.markdown)
+        embedded = sorted(set(SNIPPET.findall(page.markdown)))
+        files_read = [path.encode() + (ROOT / path).read_bytes() for path in embedded if (ROOT / path).is_file()]
+        key = _digest(BUILD_KEY, page.file.src_uri, page.url, page.markdown, *files_read)
         if KEPT.get(page.file.src_uri, ("",))[0] == key:
             return _restore(page, KEPT[page.file.src_uri][1], files)
         warnings = _Warnings()

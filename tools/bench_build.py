@@ -70,8 +70,17 @@ def wait_for(condition, timeout: float, every: float = 0.2) -> float:
     return time.perf_counter() - start
 
 
+def settled(log: Path, quiet: float = 8.0) -> None:
+    """Wait until the server has written nothing to ``log`` for ``quiet`` seconds (no rebuild running)."""
+    size = -1
+    while size != log.stat().st_size:
+        size = log.stat().st_size
+        time.sleep(quiet)
+
+
 def edit_and_wait(book: Path, path: str, old: str, new: str, url: str, marker: str) -> float:
     """Save ``path`` with ``old`` replaced by ``new``; seconds until ``url`` shows ``marker``."""
+    settled(book / "serve.log")
     source = book / path
     text = source.read_text(encoding="utf-8")
     assert old in text, (path, old)
@@ -83,11 +92,12 @@ def serve_figures(book: Path) -> dict[str, float]:
     port = free_port()
     base = f"http://127.0.0.1:{port}/"
     start = time.perf_counter()
+    log = book / "serve.log"
     server = subprocess.Popen(
         ["make", "serve", f"SERVE_ADDR=127.0.0.1:{port}"],
         cwd=book,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:
@@ -100,7 +110,7 @@ def serve_figures(book: Path) -> dict[str, float]:
             timeout=1800,
             every=5,
         )
-        time.sleep(5)  # the last rebuild settles
+        settled(log)
         figures = {
             "fresh clone: make serve to the home page (s)": first,
             "fresh clone: then the labs, computed in the background (s)": labs,
