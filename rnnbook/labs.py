@@ -1086,6 +1086,8 @@ def selective_copying_rows(result):
     >>> rows[-1]
     ['lab', 's6', None, 'S6', 32, 4, 300, 0.5]
     """
+    if not (isinstance(result, dict) and {"settings", "runs"} <= result.keys()):
+        raise TypeError(f"result: expected the dict ssm_lab returns, with settings and runs, got {result!r:.60}")
     published = [MAMBA_SELECTIVE_COPYING_SETTING[key] for key in ("seq_len", "n_copy", "steps")]
     rows = [
         ["Gu & Dao (2023)", model, arch, layer, *published, round(accuracy / 100, 4)]

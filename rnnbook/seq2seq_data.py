@@ -187,6 +187,12 @@ def word_by_word_accuracy(fit, test):
     >>> word_by_word_accuracy(number_pairs(50, 0), number_pairs(20, 1))
     1.0
     """
+    for name, pairs in (("fit", fit), ("test", test)):
+        if isinstance(pairs, (str, bytes)) or not all(
+            isinstance(pair, (tuple, list)) and len(pair) == 2 and all(isinstance(text, str) for text in pair)
+            for pair in pairs
+        ):
+            raise TypeError(f"{name}: expected a list of (source, target) string pairs, got {type(pairs).__name__}")
     seen = {}
     for source, target in fit:
         words = source.split()

@@ -217,6 +217,17 @@ def book_sentences(docs_dir=None, *, min_chars=20, max_chars=60):
 # ---------------------------------------------------------------------------
 
 
+def _check_pairs(name, pairs):
+    """``pairs`` as a list of ``(token ids, label or tags)``; a TypeError naming ``name`` otherwise."""
+    if isinstance(pairs, (str, bytes)) or not hasattr(pairs, "__iter__"):
+        raise TypeError(f"{name}: expected a list of (token ids, label) pairs, got {type(pairs).__name__}")
+    pairs = list(pairs)
+    for pair in pairs:
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+            raise TypeError(f"{name}: expected a list of (token ids, label) pairs, got an item {pair!r:.40}")
+    return pairs
+
+
 def most_frequent_share(labels):
     """The accuracy of the best constant answer on ``labels``: the share of the most frequent one.
 
@@ -227,6 +238,8 @@ def most_frequent_share(labels):
     >>> most_frequent_share([1, 0, 1, 1])
     0.75
     """
+    if isinstance(labels, (str, bytes)) or not hasattr(labels, "__iter__"):
+        raise TypeError(f"labels: expected a sequence of labels, got {type(labels).__name__}")
     counts = Counter(labels)
     if not counts:
         raise ValueError("labels: expected at least one label, got none")
@@ -250,8 +263,14 @@ def bag_of_tokens_accuracy(train, test, vocab_size):
     >>> bag_of_tokens_accuracy(train, [([1, 3, 1], "a"), ([3], "b"), ([2, 3, 3], "a")], 4)
     0.6666666666666666
     """
+    train, test = _check_pairs("train", train), _check_pairs("test", test)
+    vocab_size = check_int("vocab_size", vocab_size, minimum=1)
     if not train or not test:
         raise ValueError(f"train, test: expected at least one example each, got {len(train)} and {len(test)}")
+    for name, pairs in (("train", train), ("test", test)):
+        outside = [i for ids, _ in pairs for i in ids if not 0 <= i < vocab_size]
+        if outside:
+            raise ValueError(f"{name}: expected token ids in [0, {vocab_size}), got {outside[0]}")
     labels = sorted({label for _, label in train}, key=str)
     row = {label: i for i, label in enumerate(labels)}
     counts = np.ones((len(labels), vocab_size))
@@ -282,6 +301,11 @@ def token_tag_accuracy(train, test):
     >>> token_tag_accuracy(train, [([1, 2, 4], [0, 0, 0])])
     0.6666666666666666
     """
+    train, test = _check_pairs("train", train), _check_pairs("test", test)
+    for name, pairs in (("train", train), ("test", test)):
+        for ids, tags in pairs:
+            if len(ids) != len(tags):
+                raise ValueError(f"{name}: expected one tag per token, got {len(ids)} tokens and {len(tags)} tags")
     seen = defaultdict(Counter)
     for ids, tags in train:
         for token, tag in zip(ids, tags, strict=True):

@@ -407,6 +407,8 @@ def selective_copying_bag_accuracy(data):
     >>> selective_copying_bag_accuracy(d)
     0.5
     """
+    if not isinstance(data, CopyData):
+        raise TypeError(f"data: expected a selective_copying batch (CopyData), got {type(data).__name__}")
     counts = data.xs[..., 1:-1].sum(axis=0)  # (B, n_symbols): how often each data symbol occurs
     guess = counts.argmax(axis=-1) + 1  # symbols are numbered from 1
     answer = data.ys != IGNORE

@@ -8,7 +8,21 @@ import numpy as np
 import pytest
 import torch
 
-from rnnbook import bptt, corpus, experiments, gradcheck, gru, layers, lstm, optim, rnn, tasks
+from rnnbook import (
+    bptt,
+    corpus,
+    experiments,
+    gradcheck,
+    gru,
+    labs,
+    layers,
+    lstm,
+    optim,
+    rnn,
+    seq2seq_data,
+    sequence_tasks,
+    tasks,
+)
 
 
 def rnn_params():
@@ -20,6 +34,41 @@ def batch_first_lstm():
 
 
 CASES = {
+    "a string where a list of labels is expected": (
+        lambda: sequence_tasks.most_frequent_share("abc"),
+        TypeError,
+        "labels: expected a sequence of labels, got str",
+    ),
+    "a bag of tokens with an id outside the vocabulary": (
+        lambda: sequence_tasks.bag_of_tokens_accuracy([([1, 5], "a")], [([1], "a")], 4),
+        ValueError,
+        "train: expected token ids in [0, 4), got 5",
+    ),
+    "a bag of tokens given labels without their tokens": (
+        lambda: sequence_tasks.bag_of_tokens_accuracy(["a", "b"], [([1], "a")], 4),
+        TypeError,
+        "train: expected a list of (token ids, label) pairs, got an item 'a'",
+    ),
+    "tagging with fewer tags than tokens": (
+        lambda: sequence_tasks.token_tag_accuracy([([1, 2], [0])], [([1], [0])]),
+        ValueError,
+        "train: expected one tag per token, got 2 tokens and 1 tags",
+    ),
+    "the order-blind guess given a recall batch": (
+        lambda: tasks.selective_copying_bag_accuracy(tasks.associative_recall(8, 2, 0)),
+        TypeError,
+        "data: expected a selective_copying batch (CopyData), got RecallData",
+    ),
+    "a word-by-word table given bare strings": (
+        lambda: seq2seq_data.word_by_word_accuracy(["one two"], [("one", "1")]),
+        TypeError,
+        "fit: expected a list of (source, target) string pairs, got list",
+    ),
+    "the published table given no lab result": (
+        lambda: labs.selective_copying_rows({}),
+        TypeError,
+        "result: expected the dict ssm_lab returns, with settings and runs, got {}",
+    ),
     "a float32 batch into float64 weights says how to convert": (
         lambda: rnn.forward(np.ones((4, 2, 2), np.float32), None, rnn_params()),
         TypeError,

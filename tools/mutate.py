@@ -132,6 +132,27 @@ MUTANTS = [
         "ys = (xs[:, :, 0] * xs[:, :, 1]).mean(axis=0, keepdims=True).T",
         ("tests/test_tasks.py", "-k", "adding"),
     ),
+    Mutant(
+        "associative recall answers with the key instead of its value",
+        "rnnbook/tasks.py",
+        "np.put_along_axis(ys, asked_at, np.take_along_axis(values, order, axis=0), axis=0)",
+        "np.put_along_axis(ys, asked_at, np.take_along_axis(keys, order, axis=0), axis=0)",
+        ("tests/test_tasks.py", "-k", "recall"),
+    ),
+    Mutant(
+        "the order-blind guess takes the rarest symbol",
+        "rnnbook/tasks.py",
+        "guess = counts.argmax(axis=-1) + 1",
+        "guess = counts.argmin(axis=-1) + 1",
+        ("tests/test_baselines.py",),
+    ),
+    Mutant(
+        "the bag of tokens without add-one smoothing",
+        "rnnbook/sequence_tasks.py",
+        "counts = np.ones((len(labels), vocab_size))",
+        "counts = np.full((len(labels), vocab_size), 1e-9)",
+        ("tests/test_baselines.py", "-k", "bag_of_tokens"),
+    ),
     # --- numpy cells: backward passes (finite differences and autograd) ---
     Mutant(
         "RNN backward reads tanh' at the previous state",
