@@ -16,7 +16,9 @@ The languages are those of the i18n plugin in ``mkdocs.yml``, the default first.
 from __future__ import annotations
 
 import functools
+import os
 import re
+import threading
 from pathlib import Path
 
 import yaml
@@ -66,3 +68,25 @@ def page_in(path: Path | str, language: str) -> Path:
 def is_notebook(markdown: str) -> bool:
     """Whether a page's Markdown is a notebook (jupytext header)."""
     return bool(NOTEBOOK.match(markdown))
+
+
+def book_environment() -> dict[str, str]:
+    """This process's environment with the book's folder first on ``PYTHONPATH``.
+
+    A process the hooks start (a notebook, a figure) then imports this book's
+    ``rnnbook``, also in a copy of the book (``tests/test_machinery.py``).
+    """
+    path = os.pathsep.join(filter(None, [str(CONFIG_FILE.parent), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path}
+
+
+def in_background(name: str, target, *args) -> bool:
+    """Run ``target(*args)`` in a daemon thread called ``name``, unless one by that name still runs.
+
+    ``mkdocs serve`` computes what a page waits for (labs, figures) this way, one job of
+    each kind at a time. Returns whether a thread was started.
+    """
+    if any(thread.name == name for thread in threading.enumerate()):
+        return False
+    threading.Thread(target=target, args=args, name=name, daemon=True).start()
+    return True

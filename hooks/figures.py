@@ -24,11 +24,9 @@ from __future__ import annotations
 import base64
 import html
 import logging
-import os
 import re
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import _book
@@ -45,7 +43,6 @@ PLACEHOLDER = "rnnbook-figure:"
 _PLACED = re.compile(rf'src="{PLACEHOLDER}(\w+)"')
 FIGURE_DATA: dict[str, str] = {}  # name -> base64 SVG, filled while the Markdown is read
 
-ROOT = Path(__file__).resolve().parents[1]
 THREAD = "rnnbook-figures"
 log = logging.getLogger("mkdocs.hooks.figures")
 SERVING = False  # set by on_startup
@@ -118,18 +115,14 @@ def on_serve(server, config, builder):
 
 def on_post_build(config):
     """While serving, draw in another process the figures this build showed a notice for."""
-    if not MISSING or any(thread.name == THREAD for thread in threading.enumerate()):
-        return
-    names = sorted(MISSING)
-    MISSING.clear()
-    threading.Thread(target=draw, args=(names,), name=THREAD, daemon=True).start()
+    if MISSING and _book.in_background(THREAD, draw, sorted(MISSING)):
+        MISSING.clear()
 
 
 def draw(names: list[str]) -> None:
     """Draw ``names`` into the cache in a new process, then write to the watched folder."""
     code = "import sys\nfrom rnnbook.figures import render_svg\nfor name in sys.argv[1:]:\n    render_svg(name)\n"
-    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    done = subprocess.run([sys.executable, "-c", code, *names], env={**os.environ, "PYTHONPATH": path}, check=False)
+    done = subprocess.run([sys.executable, "-c", code, *names], env=_book.book_environment(), check=False)
     if done.returncode:
         log.error(f"Drawing the figures {', '.join(names)} failed: the error is printed above.")
     drawn_dir().mkdir(parents=True, exist_ok=True)

@@ -34,7 +34,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -227,12 +226,11 @@ def _run(paths: list[str], options: dict) -> None:
     The folder keeps two kernels' local sockets apart (``kernel-ipc-N``), and a
     notebook sees what a reader's copy sees: no files beside it.
     """
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     with tempfile.TemporaryDirectory(prefix="rnnbook-notebooks-") as folder:
         done = subprocess.run(
             [sys.executable, str(Path(__file__).resolve()), json.dumps(options), *paths],
             cwd=folder,
-            env=environment,
+            env=_book.book_environment(),
             check=False,
         )
     if done.returncode:
@@ -296,11 +294,8 @@ def on_serve(server, config, builder):
 
 def on_post_build(config):
     """While serving, compute in the background what this build showed a notice for."""
-    if not MISSING or any(thread.name == THREAD for thread in threading.enumerate()):
-        return
-    paths, options = sorted(MISSING), conversion_options(config)
-    MISSING.clear()
-    threading.Thread(target=fill_in_background, args=(paths, options), name=THREAD, daemon=True).start()
+    if MISSING and _book.in_background(THREAD, fill_in_background, sorted(MISSING), conversion_options(config)):
+        MISSING.clear()
 
 
 def fill_in_background(paths, options: dict) -> None:
