@@ -8,16 +8,24 @@ address, the site's list of files (links are checked and rewritten against it), 
 files its ``--8<--`` lines embed, the configuration, the hooks and the locked
 environment. This hook keeps, in memory for the life of the server, the last
 thing ``render`` produced for each page, with a key over all of these, and gives it
-back while the key stays the same.
+back while the key stays the same. What converting a page also tells autorefs (the
+anchors of its headings, for cross-references) is told again from what was kept.
 
-Never kept: a render that logged a warning (the next build says it again), the API
-reference (mkdocstrings registers its cross-reference anchors while it renders) and
-the notebook pages (``hooks/notebook_cache.py``). ``make build`` and ``make test``
-never use this cache: they convert every page.
+The API reference is converted at every build (mkdocstrings registers its objects
+while it converts), but each of its ``:::`` blocks is kept the same way: the HTML
+that mkdocstrings' Python handler renders for a module depends on the page's address,
+the block's options and language, and the source of that module and of the package's
+modules it imports (the objects it re-exports, the classes it extends), all in its
+key. Editing one module renders again only the blocks that read it.
+
+Never kept: a render that logged a warning (the next build says it again) and the
+notebook pages (``hooks/notebook_cache.py``). ``make build`` and ``make test`` never
+use this cache: they convert every page.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import logging
@@ -27,12 +35,16 @@ from pathlib import Path
 import _book
 from mkdocs.plugins import event_priority
 
+from rnnbook import cache
+
 ROOT = Path(__file__).resolve().parents[1]
 MKDOCSTRINGS = re.compile(r"^::: ", re.M)  # an autodoc block of mkdocstrings
 SNIPPET = re.compile(r'--8<--\s+"([^":]+)')  # the file of an embed, --8<-- "rnnbook/rnn.py:step"
 
 SERVING = False  # set by on_startup
 KEPT: dict[str, tuple[str, dict]] = {}  # page -> (key, what render produced): the last version only
+# (page address, object) -> (key, (HTML, headings, anchors)) for the API reference's blocks: the last version only
+BLOCKS: dict[tuple[str, str], tuple[str, tuple]] = {}
 BUILD_KEY = ""  # this build's configuration, hooks, environment and list of files
 
 
@@ -63,6 +75,7 @@ def on_files(files, config):
             config["theme"]["language"],
             *sorted(file.src_uri for file in files),
         )
+        _keep_api_blocks(config.plugins["mkdocstrings"].handlers.get_handler("python"), config.plugins["autorefs"])
     return files
 
 
@@ -75,8 +88,74 @@ class _Warnings(logging.Handler):
         self.seen = True
 
 
-def _kept(page) -> dict:
+@contextlib.contextmanager
+def _recorded(autorefs):
+    """Yield whether MkDocs logged a warning, and the anchors registered with ``autorefs``, meanwhile."""
+    warnings, anchors = _Warnings(), []
+    register = autorefs.register_anchor
+
+    def register_and_record(page, identifier, anchor=None, *, title=None, primary=True):
+        anchors.append((identifier, anchor, title, primary))
+        register(page, identifier, anchor, title=title, primary=primary)
+
+    autorefs.register_anchor = register_and_record
+    logging.getLogger("mkdocs").addHandler(warnings)
+    try:
+        yield warnings, anchors
+    finally:
+        logging.getLogger("mkdocs").removeHandler(warnings)
+        autorefs.register_anchor = register
+
+
+def _register(autorefs, page, anchors) -> None:
+    for identifier, anchor, title, primary in anchors:
+        autorefs.register_anchor(page, identifier, anchor, title=title, primary=primary)
+
+
+def _source_of(identifier: str) -> str:
+    """A digest of the package source that the API docs of ``identifier`` are read from.
+
+    Its module and the package's modules that module imports (``cache.modules_used``),
+    and every module under it if it is a package.
+    """
+    parts = identifier.split(".")
+    digest = cache.source_hash(*(".".join(parts[:k]) for k in range(1, len(parts) + 1)))
+    path = cache.module_path(identifier)
+    inside = sorted(path.parent.rglob("*.py")) if path.name == "__init__.py" else []
+    return _digest(digest, *(str(module).encode() + module.read_bytes() for module in inside))
+
+
+def _keep_api_blocks(handler, autorefs) -> None:
+    """Make mkdocstrings' Python ``handler`` give back the HTML of a block whose key did not change.
+
+    Besides the HTML, rendering leaves headings in ``handler._headings`` (mkdocstrings
+    takes them for the page's table of contents, autorefs and the inventory) and may
+    register anchors with ``autorefs``: both are kept and given back too.
+    """
+    render = handler.render
+
+    def render_kept(data, options, locale=None):  # mkdocstrings passes locale only to a render that takes it
+        page = autorefs.current_page
+        key = _digest(BUILD_KEY, page.url, data.path, repr(options), str(locale), _source_of(data.path))
+        kept_key, kept = BLOCKS.get((page.url, data.path), ("", None))
+        if kept_key == key:
+            html, headings, anchors = kept
+            handler._headings.extend(copy.deepcopy(headings))
+            _register(autorefs, page, anchors)
+            return html
+        before = len(handler._headings)
+        with _recorded(autorefs) as (warnings, anchors):
+            html = render(data, options, locale=locale)
+        if not warnings.seen:
+            BLOCKS[page.url, data.path] = (key, (html, copy.deepcopy(handler._headings[before:]), anchors))
+        return html
+
+    handler.render = render_kept
+
+
+def _kept(page, anchors) -> dict:
     return {
+        "anchors registered": anchors,
         "content": page.content,
         "toc": copy.deepcopy(page.toc),
         "title": page._title_from_render,
@@ -87,7 +166,8 @@ def _kept(page) -> dict:
     }
 
 
-def _restore(page, kept: dict, files) -> None:
+def _restore(page, kept: dict, config, files) -> None:
+    _register(config.plugins["autorefs"], page, kept["anchors registered"])
     page.content = kept["content"]
     page.toc = copy.deepcopy(kept["toc"])
     page._title_from_render = kept["title"]
@@ -109,15 +189,11 @@ def on_pre_page(page, config, files):
         files_read = [path.encode() + (ROOT / path).read_bytes() for path in embedded if (ROOT / path).is_file()]
         key = _digest(BUILD_KEY, page.file.src_uri, page.url, page.markdown, *files_read)
         if KEPT.get(page.file.src_uri, ("",))[0] == key:
-            return _restore(page, KEPT[page.file.src_uri][1], files)
-        warnings = _Warnings()
-        logging.getLogger("mkdocs").addHandler(warnings)
-        try:
+            return _restore(page, KEPT[page.file.src_uri][1], config, files)
+        with _recorded(config.plugins["autorefs"]) as (warnings, anchors):
             render(config, files)
-        finally:
-            logging.getLogger("mkdocs").removeHandler(warnings)
         if not warnings.seen:
-            KEPT[page.file.src_uri] = (key, _kept(page))
+            KEPT[page.file.src_uri] = (key, _kept(page, anchors))
 
     page.render = render_once
     return page

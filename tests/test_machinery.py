@@ -10,6 +10,7 @@ small page instead, with and without the fault.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -356,8 +357,11 @@ def test_collecting_the_objectives_of_a_page_without_them_fails_the_build(tmp_pa
     assert re.search(r"index(\.en)?\.md has no objectives", result.stderr), result.stderr[-3000:]
 
 
-SERVE_TWICE = """
+SERVE = """
+import json
+import shutil
 import sys
+import threading
 from pathlib import Path
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
@@ -367,25 +371,76 @@ def edit(path, old, new):
     assert old in text, (path, old)
     Path(path).write_text(text.replace(old, new, 1), encoding="utf-8")
 
-for round in range(2):
+# Rounds of [path, old, new] edits; after each, a rebuild as mkdocs serve does it, kept in served-N.
+for number, edits in enumerate(json.loads(sys.argv[1])):
+    for path, old, new in edits:
+        edit(path, old, new)
     config = load_config("mkdocs.yml", site_dir="served")
-    if round == 0:
+    if number == 0:
         config.plugins.on_startup(command="serve", dirty=False)
     build(config)
-    if round == 0:
-        edit("docs/index.md", "Text with inline maths", "Testo cambiato, with inline maths")
-        edit("docs/index.en.md", "Text with inline maths", "Changed text, with inline maths")
-        edit("rnnbook/rnn.py", "def step(x, state, params):", "def step(x, state, params):  # edited_marker")
+    shutil.copytree("served", f"served-{number}")
+    for thread in threading.enumerate():  # what the build left to compute in the background
+        if thread.name.startswith("rnnbook-"):
+            thread.join()
+"""
+
+API_PAGE = """# API
+
+The home page's heading: [there][served-anchor].
+
+::: rnnbook.cell
+
+::: rnnbook.rnn
+
+::: rnnbook.gru
 """
 
 
+def _between(html, start, end):
+    """The part of ``html`` from the element with id ``start`` to the one with id ``end``."""
+    return html[html.index(f'id="{start}"') : html.index(f'id="{end}"')]
+
+
 def test_a_served_rebuild_shows_every_edit(tmp_path):
-    """Under mkdocs serve unchanged pages are not converted again (hooks/render_cache.py): a rebuild
-    after editing both twins and the function they embed shows all three edits."""
+    """Under mkdocs serve unchanged pages and API blocks are not converted again (hooks/render_cache.py):
+    each rebuild shows every edit, and what is given back is what converting would give."""
     book = make_book(tmp_path)
-    result = subprocess.run([sys.executable, "-c", SERVE_TWICE], cwd=book, capture_output=True, text=True)
+    replace_in_pages(book, "Text with inline maths", "## A heading {#served-anchor}\n\nText with inline maths")
+    for name in ("api.md", "api.en.md"):
+        (book / "docs" / name).write_text(API_PAGE, encoding="utf-8")
+    rounds = [
+        [],
+        # 1: both twins and the function they embed.
+        [
+            ["docs/index.md", "Text with inline maths", "Testo cambiato, with inline maths"],
+            ["docs/index.en.md", "Text with inline maths", "Changed text, with inline maths"],
+            ["rnnbook/rnn.py", "def step(x, state, params):", "def step(x, state, params):  # edited_marker"],
+        ],
+        # 2: a docstring of rnnbook.rnn.
+        [["rnnbook/rnn.py", "Random weights as PyTorch", "Docstring_marker random weights as PyTorch"]],
+        # 3: only the base class in rnnbook.cell, whose fields rnn.Params's signature shows.
+        [["rnnbook/cell.py", "    W_ih: np.ndarray\n", "    W_ih: np.ndarray | MarkerType\n"]],
+        # 4: nothing: every page and block given back.
+        [],
+    ]
+    result = subprocess.run([sys.executable, "-c", SERVE, json.dumps(rounds)], cwd=book, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
-    italian = (book / "served" / "index.html").read_text(encoding="utf-8")
-    english = (book / "served" / "en" / "index.html").read_text(encoding="utf-8")
-    assert "Testo cambiato" in italian and "Changed text" in english
-    assert "edited_marker" in italian and "edited_marker" in english
+
+    def page(number, path):
+        return (book / f"served-{number}" / path / "index.html").read_text(encoding="utf-8")
+
+    # The figure and the notebook, not computed yet, show notices; computed in the background, they show.
+    assert "La figura si sta disegnando" in page(0, ".") and "Calcolo in corso" in page(0, "labs/lab")
+    assert "data:image/svg+xml;base64," in page(4, ".") and "jp-OutputArea" in page(4, "labs/lab")
+    assert "Testo cambiato" in page(1, ".") and "Changed text" in page(1, "en")
+    assert "edited_marker" in page(1, ".") and "edited_marker" in page(1, "en")
+    for api in ("api", "en/api"):
+        assert "Docstring_marker" not in page(1, api) and "Docstring_marker" in page(2, api)
+        assert "MarkerType" not in _between(page(2, api), "rnnbook.rnn.Params", "rnnbook.rnn.Cache")
+        # The block of rnnbook.rnn, through the module it imports.
+        assert "MarkerType" in _between(page(3, api), "rnnbook.rnn.Params", "rnnbook.rnn.Cache")
+        # Kept blocks, their headings (the table of contents) and the home page's anchor, given back.
+        assert page(4, api) == page(3, api)
+        assert 'href="#rnnbook.gru.Params"' in page(4, api)
+        assert 'href="../#served-anchor"' in page(4, api)

@@ -422,6 +422,21 @@ MUTANTS = [
         "",
         ("tests/test_cache.py",),
     ),
+    # --- mkdocs serve's render cache ---
+    Mutant(
+        "an API block kept by its own module only",
+        "hooks/render_cache.py",
+        'digest = cache.source_hash(*(".".join(parts[:k]) for k in range(1, len(parts) + 1)))',
+        "digest = cache.module_path(identifier).read_bytes()",
+        ("tests/test_machinery.py", "-k", "served_rebuild"),
+    ),
+    Mutant(
+        "a kept page does not register its anchors again",
+        "hooks/render_cache.py",
+        '    _register(config.plugins["autorefs"], page, kept["anchors registered"])\n',
+        "",
+        ("tests/test_machinery.py", "-k", "served_rebuild"),
+    ),
 ]
 
 
