@@ -18,6 +18,9 @@ from __future__ import annotations
 import functools
 import os
 import re
+import shutil
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -90,3 +93,14 @@ def in_background(name: str, target, *args) -> bool:
         return False
     threading.Thread(target=target, args=args, name=name, daemon=True).start()
     return True
+
+
+def run_behind(args: list[str], **options) -> subprocess.CompletedProcess:
+    """Run ``python ARGS`` with :func:`book_environment`, at a lower priority where ``nice`` exists.
+
+    ``mkdocs serve`` computes labs and figures this way while an author edits: the
+    rebuild that shows an edit gets the cores first, and the background work takes
+    what is left (its own processes inherit the priority).
+    """
+    nice = ["nice", "-n", "10"] if shutil.which("nice") else []
+    return subprocess.run([*nice, sys.executable, *args], env=book_environment(), check=False, **options)

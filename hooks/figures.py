@@ -25,8 +25,6 @@ import base64
 import html
 import logging
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import _book
@@ -120,10 +118,9 @@ def on_post_build(config):
 
 
 def draw(names: list[str]) -> None:
-    """Draw ``names`` into the cache in a new process, then write to the watched folder."""
+    """Draw ``names`` into the cache in a new process of lower priority, then write to the watched folder."""
     code = "import sys\nfrom rnnbook.figures import render_svg\nfor name in sys.argv[1:]:\n    render_svg(name)\n"
-    done = subprocess.run([sys.executable, "-c", code, *names], env=_book.book_environment(), check=False)
-    if done.returncode:
+    if _book.run_behind(["-c", code, *names]).returncode:
         log.error(f"Drawing the figures {', '.join(names)} failed: the error is printed above.")
     drawn_dir().mkdir(parents=True, exist_ok=True)
     (drawn_dir() / "drawn").write_text(" ".join(names) + "\n", encoding="utf-8")

@@ -17,8 +17,8 @@ processes), then the notebooks of every language, two at a time. A notebook that
 fails stops the build, as ``allow_errors: false`` wants, and nothing is cached.
 
 ``mkdocs serve`` never waits for a notebook: a page whose notebook is not cached
-shows a notice, the server answers as soon as the rest is built, and a background
-thread computes the missing labs and notebooks. Each page it finishes is written
+shows a notice, the server answers as soon as the rest is built, and a process of
+lower priority computes the missing labs and notebooks in the background. Each page it finishes is written
 to a folder the server watches, so the site is rebuilt and the open page reloads
 by itself, now with its outputs.
 """
@@ -299,16 +299,24 @@ def on_post_build(config):
 
 
 def fill_in_background(paths, options: dict) -> None:
-    """:func:`fill`, then one more write to the watched folder: a rebuild that reads every entry."""
+    """:func:`fill` in a process of lower priority, then one more write to the watched folder.
+
+    The server goes on meanwhile (the author reads in its log why a lab failed), and
+    the last write brings a rebuild that reads every entry.
+    """
     try:
-        fill(paths, options)
-    except Exception as error:  # the server goes on; the author reads why in its log
-        log.error(f"The labs could not be computed: {error}")
+        if _book.run_behind([str(Path(__file__).resolve()), "fill", json.dumps(options), *paths]).returncode:
+            log.error("The labs could not be computed: the error is printed above.")
     finally:
         _write(notebooks_dir() / "filled", f"{len(paths)} notebooks\n")
 
 
-if __name__ == "__main__":  # fill's worker: python notebook_cache.py OPTIONS_JSON NOTEBOOK...
+if __name__ == "__main__":
+    # python notebook_cache.py fill OPTIONS_JSON NOTEBOOK...: fill_in_background's process
+    # python notebook_cache.py OPTIONS_JSON NOTEBOOK...: one of fill's workers
     local_kernels()
-    for notebook in sys.argv[2:]:
-        execute(notebook, json.loads(sys.argv[1]), convert.nb2html.uncached)
+    if sys.argv[1] == "fill":
+        fill(sys.argv[3:], json.loads(sys.argv[2]))
+    else:
+        for notebook in sys.argv[2:]:
+            execute(notebook, json.loads(sys.argv[1]), convert.nb2html.uncached)

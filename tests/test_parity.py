@@ -1,5 +1,7 @@
 """Every page exists in both languages with the same skeleton (hooks/parity.py)."""
 
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -50,6 +52,18 @@ def test_the_hooks_book_helper():
     assert [_book.stem(p) for p in ("rnn.md", "labs/sine.en.md")] == ["rnn", "sine"]
     assert _book.page_in("docs/labs/sine.en.md", "it") == Path("docs/labs/sine.md")
     assert _book.is_notebook("---\njupyter:\n") and not _book.is_notebook("# Title\n---\njupyter:\n")
+
+
+@pytest.mark.skipif(not hasattr(os, "nice") or shutil.which("nice") is None, reason="no nice on this platform")
+def test_background_work_runs_at_a_lower_priority_with_the_book_first_on_its_path():
+    """hooks/_book.py run_behind: what mkdocs serve computes behind an author's edits yields the cores."""
+    import _book
+
+    code = "import os, rnnbook; print(os.nice(0)); print(rnnbook.__file__)"
+    done = _book.run_behind(["-c", code], capture_output=True, text=True)
+    niceness, package = done.stdout.split()
+    assert int(niceness) == min(os.nice(0) + 10, 19)
+    assert Path(package) == ROOT / "rnnbook" / "__init__.py"
 
 
 def test_a_four_backtick_block_may_show_a_three_backtick_one():
