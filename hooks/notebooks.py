@@ -110,6 +110,8 @@ def on_post_page(output, page, config):
         if page.canonical_url:  # site_url is set
             from_the_book = PAGE_LINK[_language(config)].format(url=page.canonical_url)
             notebook.cells.insert(0, nbformat.v4.new_markdown_cell(from_the_book))
+        for number, cell in enumerate(notebook.cells):
+            cell.id = f"cell-{number}"  # nbformat draws ids at random: the same download at every build
         target = Path(config["site_dir"]) / page.url / notebook_name(page)
         target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, target)

@@ -118,6 +118,19 @@ def test_without_repo_url_a_lab_offers_only_its_download():
     assert links == ["charlm.ipynb"]
 
 
+def test_a_lab_download_is_the_same_file_at_every_build(tmp_path):
+    """Two builds write byte-identical .ipynb files (nbformat would give each cell a new random id)."""
+    config = {"repo_url": "https://github.com/someone/book", "theme": {"language": "en"}}
+    page = lab_page("en/labs/charlm/", "labs/charlm.en.md")
+    page.file.abs_src_path = str(ROOT / "docs" / "labs" / "charlm.en.md")
+    page.canonical_url = "https://someone.github.io/book/en/labs/charlm/"
+    written = []
+    for build in ("first", "second"):
+        notebooks.on_post_page("<html></html>", page, {**config, "site_dir": str(tmp_path / build)})
+        written.append((tmp_path / build / "en" / "labs" / "charlm" / "charlm.ipynb").read_bytes())
+    assert written[0] == written[1]
+
+
 @pytest.mark.slow
 def test_a_build_with_repo_url_and_site_url_links_to_them(tmp_path, monkeypatch):
     """The real configuration and hooks on a small book, published at made-up addresses."""
