@@ -19,9 +19,11 @@ import functools
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import yaml
@@ -100,7 +102,28 @@ def run_behind(args: list[str], **options) -> subprocess.CompletedProcess:
 
     ``mkdocs serve`` computes labs and figures this way while an author edits: the
     rebuild that shows an edit gets the cores first, and the background work takes
-    what is left (its own processes inherit the priority).
+    what is left (its own processes inherit the priority). The process leads a
+    process group of its own, so that :func:`stop_with_parent` can stop all it started.
     """
     nice = ["nice", "-n", "10"] if shutil.which("nice") else []
-    return subprocess.run([*nice, sys.executable, *args], env=book_environment(), check=False, **options)
+    return subprocess.run(
+        [*nice, sys.executable, *args], env=book_environment(), check=False, start_new_session=True, **options
+    )
+
+
+def stop_with_parent(every: float = 1.0) -> None:
+    """In a process started by :func:`run_behind`: stop it, and what it started, once its parent is gone.
+
+    A server stopped by a signal other than Ctrl-C (an editor's stop button, ``kill``)
+    would otherwise leave its background labs running for minutes.
+    """
+    if not hasattr(os, "killpg"):
+        return
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(every)
+        os.killpg(os.getpgrp(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="rnnbook-parent-watch", daemon=True).start()

@@ -316,6 +316,7 @@ if __name__ == "__main__":
     # python notebook_cache.py OPTIONS_JSON NOTEBOOK...: one of fill's workers
     local_kernels()
     if sys.argv[1] == "fill":
+        _book.stop_with_parent()
         fill(sys.argv[3:], json.loads(sys.argv[2]))
     else:
         for notebook in sys.argv[2:]:

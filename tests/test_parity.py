@@ -2,7 +2,9 @@
 
 import os
 import shutil
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -150,3 +152,33 @@ def test_equations_are_compared_in_order(tmp_path):
     (tmp_path / "a.md").write_text(two, encoding="utf-8")
     (tmp_path / "a.en.md").write_text("$$\nb\n$$\n\n$$\na\n$$\n", encoding="utf-8")
     assert parity.differences(tmp_path) == ["a.md and a.en.md differ in equations: it ['a', 'b'], en ['b', 'a']"]
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (Linux's /proc)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from Linux's /proc")
+def test_background_work_stops_when_the_server_is_killed():
+    """hooks/_book.py stop_with_parent: a process started by run_behind, and what it started, end with the server."""
+    hooks = str(ROOT / "hooks")
+    child = (
+        f"import os, subprocess, sys, time\nsys.path.insert(0, {hooks!r})\nimport _book\n"
+        "_book.stop_with_parent(every=0.1)\n"
+        "grandchild = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "print(os.getpid(), grandchild.pid, flush=True)\ntime.sleep(60)\n"
+    )
+    server = f"import sys\nsys.path.insert(0, {hooks!r})\nimport _book\n_book.run_behind(['-c', {child!r}])\n"
+    started = subprocess.Popen([sys.executable, "-c", server], stdout=subprocess.PIPE, text=True)
+    pids = [int(pid) for pid in started.stdout.readline().split()]
+    assert len(pids) == 2 and all(map(_running, pids))
+    started.kill()  # SIGKILL: the server cannot stop anything itself
+    started.wait()
+    deadline = time.monotonic() + 10
+    while any(map(_running, pids)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(map(_running, pids))

@@ -437,6 +437,13 @@ MUTANTS = [
         "",
         ("tests/test_machinery.py", "-k", "served_rebuild"),
     ),
+    Mutant(
+        "background work outlives a killed server",
+        "hooks/_book.py",
+        "        os.killpg(os.getpgrp(), signal.SIGTERM)\n",
+        "        pass\n",
+        ("tests/test_parity.py", "-k", "killed"),
+    ),
 ]
 
 
