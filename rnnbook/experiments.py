@@ -1047,7 +1047,7 @@ def run_ssm(
     seq_len=64,
     n_copy=4,
     n_symbols=8,
-    steps=1500,
+    steps=600,
     hidden=64,
     num_layers=2,
     lr=3e-3,
