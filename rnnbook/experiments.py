@@ -566,7 +566,7 @@ def run_numbers(
     *,
     model="gru",
     attention="additive",
-    steps=600,
+    steps=400,
     hidden=96,
     lr=3e-3,
     batch_size=64,
