@@ -150,7 +150,7 @@ def run_adding(
     model="lstm",
     seq_len=100,
     form="modern",
-    steps=3000,
+    steps=3500,
     hidden=64,
     forget_bias=1.0,
     lr=3e-3,
