@@ -140,7 +140,7 @@ def adding_lab(
     the modern form (one marker in each half) for its number of steps (the GRU
     is the slowest per step on a CPU). Then an LSTM runs ``hs_steps`` steps on
     Hochreiter & Schmidhuber's original form. Smaller than the full run
-    (H = 32 instead of 64, 800 steps instead of 3000) but with a larger batch
+    (H = 32 instead of 64, 800 steps instead of 3500) but with a larger batch
     (64) and learning rate (1e-2), which shorten the LSTM's plateau.
 
     Returns:

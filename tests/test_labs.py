@@ -3,6 +3,7 @@ page exists in both languages as a jupytext notebook that calls it the same way.
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
 import shlex
@@ -262,6 +263,18 @@ def test_seq2seq_lab_has_dates_and_numbers_with_and_without_attention(own_cache)
     examples = result["dates"]["examples"]
     assert len(examples) == 2 and all(len(e["weights"]) == min(len(e["output"]) + 1, 11) for e in examples)
     assert 0 <= result["dates"]["metrics"]["beam"] <= 1 and result["settings"]["beam_size"] == 2
+
+
+def test_the_labs_train_fewer_steps_than_the_full_commands_they_name():
+    # What the seq2seq and ssm pages say; the commands' defaults are kept to about a minute.
+    def default(fn, name):
+        return inspect.signature(fn).parameters[name].default
+
+    run = {name: experiment.run for name, experiment in EXPERIMENTS.items()}
+    assert default(labs.seq2seq_lab, "date_steps") < default(run["dates"], "steps")
+    assert default(labs.seq2seq_lab, "number_steps") < default(run["numbers"], "steps")
+    assert max(dict(default(labs.ssm_lab, "steps")).values()) < default(run["ssm"], "steps")
+    assert max(dict(default(labs.ssm_lab, "recall_steps")).values()) < default(run["recall"], "steps")
 
 
 def test_sine_lab_has_one_and_multi_step_forecasts():
