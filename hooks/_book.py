@@ -103,12 +103,13 @@ def run_behind(args: list[str], **options) -> subprocess.CompletedProcess:
     ``mkdocs serve`` computes labs and figures this way while an author edits: the
     rebuild that shows an edit gets the cores first, and the background work takes
     what is left (its own processes inherit the priority). The process leads a
-    process group of its own, so that :func:`stop_with_parent` can stop all it started.
+    process group of its own, so that :func:`stop_with_parent` can stop all it started;
+    it stays in the server's session, whose scheduling group the priority is relative to
+    (Linux's autogroup: in a session of its own, ``nice`` would count for nothing).
     """
     nice = ["nice", "-n", "10"] if shutil.which("nice") else []
-    return subprocess.run(
-        [*nice, sys.executable, *args], env=book_environment(), check=False, start_new_session=True, **options
-    )
+    group = {"process_group": 0} if hasattr(os, "killpg") else {}
+    return subprocess.run([*nice, sys.executable, *args], env=book_environment(), check=False, **group, **options)
 
 
 def stop_with_parent(every: float = 1.0) -> None:

@@ -61,11 +61,14 @@ def test_background_work_runs_at_a_lower_priority_with_the_book_first_on_its_pat
     """hooks/_book.py run_behind: what mkdocs serve computes behind an author's edits yields the cores."""
     import _book
 
-    code = "import os, rnnbook; print(os.nice(0)); print(rnnbook.__file__)"
+    code = "import os, rnnbook; print(os.nice(0)); print(rnnbook.__file__); print(os.getsid(0))"
     done = _book.run_behind(["-c", code], capture_output=True, text=True)
-    niceness, package = done.stdout.split()
+    niceness, package, session = done.stdout.split()
     assert int(niceness) == min(os.nice(0) + 10, 19)
     assert Path(package) == ROOT / "rnnbook" / "__init__.py"
+    # Linux schedules each session as a group (autogroup): in a session of its own the
+    # background would get as much CPU as the server, whatever its niceness.
+    assert int(session) == os.getsid(0)
 
 
 def test_a_four_backtick_block_may_show_a_three_backtick_one():

@@ -444,6 +444,13 @@ MUTANTS = [
         "        pass\n",
         ("tests/test_parity.py", "-k", "killed"),
     ),
+    Mutant(
+        "background work in a session of its own, where nice counts for nothing",
+        "hooks/_book.py",
+        'group = {"process_group": 0} if hasattr(os, "killpg") else {}',
+        'group = {"start_new_session": True}',
+        ("tests/test_parity.py", "-k", "lower_priority"),
+    ),
 ]
 
 
