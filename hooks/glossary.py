@@ -160,7 +160,12 @@ def headings(path: Path | str) -> list[tuple[str, str, int]]:
     The anchors come from Python-Markdown's own ``toc`` extension (as in the build), run on
     the page's headings alone, outside code blocks.
     """
-    text = Path(path).read_text(encoding="utf-8").splitlines()
+    return _headings_in(Path(path).read_text(encoding="utf-8"))
+
+
+@functools.lru_cache(maxsize=256)  # the glossary links each chapter many times: convert its headings once
+def _headings_in(page: str) -> list[tuple[str, str, int]]:
+    text = page.splitlines()
     lines = [
         HEADING.match(line).groups() for line, kind, _ in fenced_lines(text) if kind == "text" and HEADING.match(line)
     ]
