@@ -18,6 +18,10 @@ the block's options and language, and the source of that module and of the packa
 modules it imports (the objects it re-exports, the classes it extends), all in its
 key. Editing one module renders again only the blocks that read it.
 
+The Jinja templates (Material's pages, mkdocstrings' blocks) are compiled once for the
+life of the server too, not at every build: Jinja reuses a compiled template only while
+its source's checksum is the same, so an edited template is compiled again.
+
 Never kept: a render that logged a warning (the next build says it again) and the
 notebook pages (``hooks/notebook_cache.py``). ``make build`` and ``make test`` never
 use this cache: they convert every page.
@@ -33,6 +37,7 @@ import re
 from pathlib import Path
 
 import _book
+import jinja2
 from mkdocs.plugins import event_priority
 
 from rnnbook import cache
@@ -42,6 +47,23 @@ MKDOCSTRINGS = re.compile(r"^::: ", re.M)  # an autodoc block of mkdocstrings
 SNIPPET = re.compile(r'--8<--\s+"([^":]+)')  # the file of an embed, --8<-- "rnnbook/rnn.py:step"
 
 SERVING = False  # set by on_startup
+
+
+class _Compiled(jinja2.BytecodeCache):
+    """Compiled Jinja templates, in memory; Jinja checks each against its source's checksum."""
+
+    def __init__(self):
+        self.kept: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.kept:
+            bucket.bytecode_from_string(self.kept[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.kept[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATES = _Compiled()
 KEPT: dict[str, tuple[str, dict]] = {}  # page -> (key, what render produced): the last version only
 # (page address, object) -> (key, (HTML, headings, anchors)) for the API reference's blocks: the last version only
 BLOCKS: dict[tuple[str, str], tuple[str, tuple]] = {}
@@ -77,6 +99,12 @@ def on_files(files, config):
         )
         _keep_api_blocks(config.plugins["mkdocstrings"].handlers.get_handler("python"), config.plugins["autorefs"])
     return files
+
+
+def on_env(env, config, files):
+    if SERVING:
+        env.bytecode_cache = TEMPLATES
+    return env
 
 
 class _Warnings(logging.Handler):
@@ -132,6 +160,7 @@ def _keep_api_blocks(handler, autorefs) -> None:
     takes them for the page's table of contents, autorefs and the inventory) and may
     register anchors with ``autorefs``: both are kept and given back too.
     """
+    handler.env.bytecode_cache = TEMPLATES
     render = handler.render
 
     def render_kept(data, options, locale=None):  # mkdocstrings passes locale only to a render that takes it

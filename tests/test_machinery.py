@@ -417,8 +417,11 @@ def test_a_served_rebuild_shows_every_edit(tmp_path):
             ["docs/index.en.md", "Text with inline maths", "Changed text, with inline maths"],
             ["rnnbook/rnn.py", "def step(x, state, params):", "def step(x, state, params):  # edited_marker"],
         ],
-        # 2: a docstring of rnnbook.rnn.
-        [["rnnbook/rnn.py", "Random weights as PyTorch", "Docstring_marker random weights as PyTorch"]],
+        # 2: a docstring of rnnbook.rnn, and the page template (its compiled form is kept).
+        [
+            ["rnnbook/rnn.py", "Random weights as PyTorch", "Docstring_marker random weights as PyTorch"],
+            ["overrides/main.html", '<meta charset="utf-8">', '<meta charset="utf-8"><meta name="template-marker">'],
+        ],
         # 3: only the base class in rnnbook.cell, whose fields rnn.Params's signature shows.
         [["rnnbook/cell.py", "    W_ih: np.ndarray\n", "    W_ih: np.ndarray | MarkerType\n"]],
         # 4: nothing: every page and block given back.
@@ -435,6 +438,7 @@ def test_a_served_rebuild_shows_every_edit(tmp_path):
     assert "data:image/svg+xml;base64," in page(4, ".") and "jp-OutputArea" in page(4, "labs/lab")
     assert "Testo cambiato" in page(1, ".") and "Changed text" in page(1, "en")
     assert "edited_marker" in page(1, ".") and "edited_marker" in page(1, "en")
+    assert "template-marker" not in page(1, ".") and "template-marker" in page(2, "en")
     for api in ("api", "en/api"):
         assert "Docstring_marker" not in page(1, api) and "Docstring_marker" in page(2, api)
         assert "MarkerType" not in _between(page(2, api), "rnnbook.rnn.Params", "rnnbook.rnn.Cache")
