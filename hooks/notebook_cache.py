@@ -18,9 +18,9 @@ fails stops the build, as ``allow_errors: false`` wants, and nothing is cached.
 
 ``mkdocs serve`` never waits for a notebook: a page whose notebook is not cached
 shows a notice, the server answers as soon as the rest is built, and a process of
-lower priority computes the missing labs and notebooks in the background. Each page it finishes is written
-to a folder the server watches, so the site is rebuilt and the open page reloads
-by itself, now with its outputs.
+lower priority computes the missing labs and notebooks in the background. Each
+page it finishes is written to a folder the server watches, so the site is rebuilt
+and the open page reloads by itself, now with its outputs.
 """
 
 from __future__ import annotations
